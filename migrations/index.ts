@@ -1,0 +1,9 @@
+import { Migration20261127000000_initial } from './Migration20261127000000_initial.js';
+
+/**
+ * Every migration, in order. Listed explicitly (not globbed) so that the same list works under
+ * tsx, vitest and a compiled build. Append new migrations at the end.
+ */
+export const migrationsList = [
+  { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
+];

@@ -1,0 +1,13 @@
+import { loadConfigOrExit } from '../config.js';
+import { migrate } from '../db/migrate.js';
+import { createLogger } from '../logger.js';
+
+/** `npm run migrate`: create the database if missing and apply every migration. */
+const config = loadConfigOrExit();
+const logger = createLogger(config, 'migrate');
+try {
+  await migrate(config.databaseUrl, logger);
+} catch (err) {
+  logger.fatal({ err }, 'migration failed');
+  process.exitCode = 1;
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/** Tokens used outside production when ADMIN_TOKEN / READ_TOKEN are not set (documented in the README). */
+export const DEV_TOKENS = { admin: 'dev-admin-token', read: 'dev-read-token' } as const;
+
+const GiB = 1024 ** 3;
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/enrollments'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(GiB),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('enroll'),
+  /** Finished job rows older than this many hours are removed from PostgreSQL. */
+  JOB_RETENTION_HOURS: z.coerce.number().int().min(24).default(24 * 7),
+});
+
+export type Config = {
+  nodeEnv: 'development' | 'test' | 'production';
+  databaseUrl: string;
+  redisUrl: string;
+  port: number;
+  adminToken: string;
+  readToken: string;
+  /** True when the tokens are the development defaults. */
+  devTokens: boolean;
+  maxUploadBytes: number;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+  queuePrefix: string;
+  jobRetentionHours: number;
+};
+
+/** A configuration problem, naming the variable at fault. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once into a typed, validated config.
+ * Throws a ConfigError whose message is one line naming each bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset", as in most shells and compose files.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && (!e.ADMIN_TOKEN || !e.READ_TOKEN)) {
+    throw new ConfigError('invalid environment: ADMIN_TOKEN and READ_TOKEN are required when NODE_ENV=production');
+  }
+  const adminToken = e.ADMIN_TOKEN ?? DEV_TOKENS.admin;
+  const readToken = e.READ_TOKEN ?? DEV_TOKENS.read;
+  if (adminToken === readToken) {
+    throw new ConfigError('invalid environment: ADMIN_TOKEN and READ_TOKEN must differ');
+  }
+  return {
+    nodeEnv: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    port: e.PORT,
+    adminToken,
+    readToken,
+    devTokens: !e.ADMIN_TOKEN || !e.READ_TOKEN,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    queuePrefix: e.QUEUE_PREFIX,
+    jobRetentionHours: e.JOB_RETENTION_HOURS,
+  };
+}
+
+/** loadConfig for process entry points: a bad environment prints one line and exits 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import { initORM, withPgClient } from './orm.js';
+
+/** Any constant: the advisory lock that lets only one process migrate at a time. */
+const MIGRATION_LOCK_KEY = 727_001;
+
+/** Creates the database named in `databaseUrl` when it does not exist. Safe when raced. */
+export async function createDatabaseIfMissing(databaseUrl: string, logger: Logger): Promise<boolean> {
+  const url = new URL(databaseUrl);
+  const dbName = decodeURIComponent(url.pathname.slice(1));
+  if (!dbName) throw new Error('DATABASE_URL names no database');
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [dbName]);
+    if (rowCount) return false;
+    await admin.query(`create database ${pg.escapeIdentifier(dbName)}`);
+    logger.info({ database: dbName }, 'created database');
+    return true;
+  } catch (err) {
+    // Another process created it between our check and our create: that is success too.
+    const code = (err as { code?: string }).code;
+    if (code === '42P04' || code === '23505') return false;
+    throw err;
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Creates the database if needed and applies every pending migration. Concurrent callers wait
+ * on one advisory lock, so two processes starting at once apply each migration exactly once.
+ * Returns the names of the migrations this call applied.
+ */
+export async function migrate(databaseUrl: string, logger: Logger): Promise<string[]> {
+  await createDatabaseIfMissing(databaseUrl, logger);
+  const orm = await initORM(databaseUrl, 2);
+  try {
+    return await withPgClient(orm, async (lock) => {
+      await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      try {
+        const applied = await orm.getMigrator().up();
+        const names = applied.map((m) => m.name);
+        logger.info({ applied: names }, names.length ? 'migrations applied' : 'database schema is up to date');
+        return names;
+      } finally {
+        await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      }
+    });
+  } finally {
+    await orm.close();
+  }
+}

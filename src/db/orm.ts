@@ -1,0 +1,53 @@
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import type { Knex } from '@mikro-orm/knex';
+import type pg from 'pg';
+import { migrationsList } from '../../migrations/index.js';
+import { entities } from './entities/index.js';
+
+export type Orm = MikroORM;
+
+/** MikroORM options for a database URL: our entities, our explicit migration list, no discovery magic. */
+export function ormOptions(databaseUrl: string, poolMax = 10): Options {
+  return {
+    clientUrl: databaseUrl,
+    entities,
+    extensions: [Migrator],
+    pool: { min: 0, max: poolMax },
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      migrationsList,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
+    // The ORM is for the small, rich operations; a forgotten fork() must fail loudly.
+    allowGlobalContext: false,
+    debug: false,
+  };
+}
+
+/** Connects the ORM (and so the one pg pool of the process). */
+export async function initORM(databaseUrl: string, poolMax?: number): Promise<Orm> {
+  return MikroORM.init(ormOptions(databaseUrl, poolMax));
+}
+
+/** The knex instance under the ORM, for set-based SQL that bypasses the identity map. */
+export function knexOf(orm: Orm): Knex {
+  return orm.em.getConnection().getKnex();
+}
+
+/**
+ * Runs `fn` with a raw pg client from the ORM's own pool (for COPY, cursors, advisory locks and
+ * explicit transactions), and always gives it back.
+ */
+export async function withPgClient<T>(orm: Orm, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const knexClient = knexOf(orm).client;
+  const conn = (await knexClient.acquireConnection()) as pg.PoolClient;
+  try {
+    return await fn(conn);
+  } finally {
+    await knexClient.releaseConnection(conn);
+  }
+}

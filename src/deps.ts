@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { initORM, type Orm } from './db/orm.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createRedis } from './redis.js';
+
+/** Everything a process needs, built once from the config and passed explicitly. */
+export type Deps = {
+  config: Config;
+  logger: Logger;
+  orm: Orm;
+  redis: Redis;
+  metrics: Metrics;
+  /** Closes every connection; idempotent. */
+  close(): Promise<void>;
+};
+
+/** Connects PostgreSQL (through the ORM) and Redis for an API (`producer`) or worker process. */
+export async function createDeps(config: Config, role: 'api' | 'worker', logger?: Logger): Promise<Deps> {
+  const log = logger ?? createLogger(config, role);
+  const orm = await initORM(config.databaseUrl);
+  const redis = createRedis(config.redisUrl, role === 'worker' ? 'worker' : 'producer');
+  // ioredis reconnects by itself; an error event without a listener would crash the process.
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    logger: log,
+    orm,
+    redis,
+    metrics: createMetrics(),
+    close: () =>
+      (closing ??= (async () => {
+        await Promise.allSettled([orm.close(), redis.quit().catch(() => redis.disconnect())]);
+      })()),
+  };
+}

@@ -1,0 +1,48 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Deps } from '../deps.js';
+import { AppError, errorBody, errorStatus } from '../errors.js';
+import type { AppEnv } from './context.js';
+import { bearerAuth } from './middleware/auth/index.js';
+import { requestId } from './middleware/request-id/index.js';
+import { requestLog } from './middleware/request-log/index.js';
+import { healthRoutes } from './routes/health.routes.js';
+
+/** Builds the HTTP app: health and metrics at the root, the contract's API under /api/v1. */
+export function createApp(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  app.use(requestId(deps.logger));
+  app.use(
+    requestLog((method, route, status, ms) =>
+      deps.metrics.httpDuration.observe({ method, route, status: String(status) }, ms / 1000),
+    ),
+  );
+
+  app.route('/', healthRoutes(deps));
+
+  const api = new Hono<AppEnv>();
+  api.use(bearerAuth({ admin: deps.config.adminToken, read: deps.config.readToken }));
+  api.get('/students/teams', () => {
+    throw new AppError('not_found', 'teams were removed: enrollments live in course_enrollments only');
+  });
+  app.route('/api/v1', api);
+
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => {
+    if (err instanceof AppError) {
+      if (err.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
+      return c.json(errorBody(err.code, err.message, err.details), err.status);
+    }
+    if (err instanceof HTTPException) {
+      // Hono's own exceptions: malformed JSON bodies (400), body limits (413), and the like.
+      const status = err.status;
+      const code = status === 413 ? 'too_large' : status < 500 ? 'invalid' : 'internal';
+      return c.json(errorBody(code, err.message || 'bad request'), status === 413 ? 413 : status < 500 ? 400 : 500);
+    }
+    c.var.log?.error({ err }, 'unhandled error');
+    return c.json(errorBody('internal', 'internal server error'), errorStatus.internal);
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

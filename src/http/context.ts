@@ -1,0 +1,12 @@
+import type { Logger } from '../logger.js';
+
+/** Typed variables that middleware puts on every request's context. */
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    /** The process logger bound to this request's id. */
+    log: Logger;
+    /** What the bearer token may do; set on /api/v1 routes only. */
+    role: 'admin' | 'read';
+  };
+};

@@ -1,0 +1,23 @@
+import { closeWorkers, startWorkers } from '../workers/index.js';
+import { loadConfigOrExit } from './config.js';
+import { migrate } from './db/migrate.js';
+import { createDeps } from './deps.js';
+import { onShutdown } from './lifecycle.js';
+import { createLogger } from './logger.js';
+import { startApi } from './server.js';
+import { warnOnDevTokens } from './startup.js';
+
+/** `npm start`: migrate, then the API and the workers in one process. */
+const config = loadConfigOrExit();
+const logger = createLogger(config, 'enrollment-service');
+warnOnDevTokens(config, logger);
+await migrate(config.databaseUrl, logger);
+const apiDeps = await createDeps(config, 'api', logger);
+const workerDeps = await createDeps(config, 'worker', logger);
+const workers = await startWorkers(workerDeps);
+const api = await startApi(apiDeps);
+onShutdown(logger, async () => {
+  await api.close();
+  await closeWorkers(workers);
+  await Promise.all([apiDeps.close(), workerDeps.close()]);
+});

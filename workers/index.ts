@@ -1,0 +1,16 @@
+import type { Deps } from '../src/deps.js';
+
+/** A running background worker: `close()` finishes or hands back its current work. */
+export type RunningWorker = { name: string; close(): Promise<void> };
+
+/** Starts every queue worker of this process. */
+export async function startWorkers(deps: Deps): Promise<RunningWorker[]> {
+  const running: RunningWorker[] = [];
+  deps.logger.info({ workers: running.map((w) => w.name) }, 'workers started');
+  return running;
+}
+
+/** Closes workers in parallel: each hands back or finishes its current job. */
+export async function closeWorkers(workers: RunningWorker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.close()));
+}

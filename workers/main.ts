@@ -1,0 +1,15 @@
+import { loadConfigOrExit } from '../src/config.js';
+import { createDeps } from '../src/deps.js';
+import { onShutdown } from '../src/lifecycle.js';
+import { createLogger } from '../src/logger.js';
+import { closeWorkers, startWorkers } from './index.js';
+
+/** `npm run start:worker`: the queue workers only; run as many as you like, anywhere. */
+const config = loadConfigOrExit();
+const logger = createLogger(config, 'worker');
+const deps = await createDeps(config, 'worker', logger);
+const workers = await startWorkers(deps);
+onShutdown(logger, async () => {
+  await closeWorkers(workers);
+  await deps.close();
+});
