@@ -1,4 +1,5 @@
 import { Migration20261127000000_initial } from './Migration20261127000000_initial.js';
+import { Migration20261127000100_jobs } from './Migration20261127000100_jobs.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the same list works under
@@ -6,4 +7,5 @@ import { Migration20261127000000_initial } from './Migration20261127000000_initi
  */
 export const migrationsList = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
+  { name: 'Migration20261127000100_jobs', class: Migration20261127000100_jobs },
 ];

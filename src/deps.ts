@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { initORM, type Orm } from './db/orm.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createQueues, type Queues } from './queues/queues.js';
 import { createRedis } from './redis.js';
 
 /** Everything a process needs, built once from the config and passed explicitly. */
@@ -12,6 +13,7 @@ export type Deps = {
   orm: Orm;
   redis: Redis;
   metrics: Metrics;
+  queues: Queues;
   /** Closes every connection; idempotent. */
   close(): Promise<void>;
 };
@@ -23,6 +25,7 @@ export async function createDeps(config: Config, role: 'api' | 'worker', logger?
   const redis = createRedis(config.redisUrl, role === 'worker' ? 'worker' : 'producer');
   // ioredis reconnects by itself; an error event without a listener would crash the process.
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const queues = createQueues(redis, config.queuePrefix);
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -30,8 +33,10 @@ export async function createDeps(config: Config, role: 'api' | 'worker', logger?
     orm,
     redis,
     metrics: createMetrics(),
+    queues,
     close: () =>
       (closing ??= (async () => {
+        await queues.close().catch(() => {});
         await Promise.allSettled([orm.close(), redis.quit().catch(() => redis.disconnect())]);
       })()),
   };

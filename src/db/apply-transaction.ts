@@ -1,0 +1,46 @@
+import type pg from 'pg';
+import { withPgClient, type Orm } from './orm.js';
+
+/** Any constant: the advisory lock every write to the enrollment tables takes. */
+const APPLY_LOCK_KEY = 727_002;
+
+/**
+ * Runs `fn` in a transaction holding the apply lock. Every write to students, courses and
+ * course_enrollments (commands and import batches alike) goes through here, so transactions
+ * apply one after another in a total order: the final state is always some sequential
+ * application, and a `set` can never miss an enrollment another transaction is creating.
+ * Batching many rows per transaction is what makes this fast, not parallel writers.
+ */
+export async function inApplyTransaction<T>(orm: Orm, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withPgClient(orm, async (client) => {
+    await client.query('begin');
+    try {
+      await client.query('select pg_advisory_xact_lock($1)', [APPLY_LOCK_KEY]);
+      const result = await fn(client);
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    }
+  });
+}
+
+const TRANSIENT_SQLSTATES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND']);
+
+/** True for errors worth retrying with backoff: lost connections, deadlocks, serialization failures. */
+export function isTransientDbError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  if (code && (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || TRANSIENT_NODE_CODES.has(code))) return true;
+  const message = (err as Error | null)?.message ?? '';
+  return /Connection terminated|connection timeout|Knex: Timeout acquiring a connection/i.test(message);
+}

@@ -1,0 +1,138 @@
+import type pg from 'pg';
+import {
+  addStoredEnrollment,
+  addStoredStudent,
+  addStoredCourse,
+  emptyRoster,
+  keyOf,
+  type EnrollmentCommand,
+  type Roster,
+} from '../domain/enrollment.js';
+
+/**
+ * Loads and writes the part of the database a batch of commands touches, with a handful of
+ * set-based statements per batch (never one per row). Callers hold the apply lock and a
+ * transaction around load → apply → write, so the roster cannot go stale in between.
+ */
+
+/** Every student the commands name (by email, new email or id), all their enrollments, and the named courses. */
+export async function loadRoster(client: pg.ClientBase, commands: Iterable<EnrollmentCommand>): Promise<Roster> {
+  const emails = new Set<string>();
+  const ids = new Set<number>();
+  const courseKeys = new Set<string>();
+  for (const cmd of commands) {
+    if ('id' in cmd.student) ids.add(cmd.student.id);
+    else emails.add(keyOf(cmd.student.email));
+    if (cmd.newEmail) emails.add(keyOf(cmd.newEmail));
+    if (cmd.courseName !== undefined) courseKeys.add(keyOf(cmd.courseName));
+  }
+  const roster = emptyRoster();
+
+  const students = await client.query<{ id: string; name: string; email: string }>(
+    `select id, name, email from students where lower(email) = any($1::text[]) or id = any($2::bigint[])`,
+    [[...emails], [...ids]],
+  );
+  for (const s of students.rows) addStoredStudent(roster, { id: Number(s.id), name: s.name, email: s.email });
+
+  if (students.rows.length) {
+    const enrollments = await client.query<{ id: string; student_id: string; course_id: string; course_name: string; active: boolean }>(
+      `select e.id, e.student_id, e.course_id, c.name as course_name, e.active
+         from course_enrollments e join courses c on c.id = e.course_id
+        where e.student_id = any($1::bigint[])`,
+      [students.rows.map((s) => s.id)],
+    );
+    for (const e of enrollments.rows) {
+      addStoredEnrollment(roster, {
+        id: Number(e.id),
+        studentId: Number(e.student_id),
+        courseId: Number(e.course_id),
+        courseName: e.course_name,
+        active: e.active,
+      });
+    }
+  }
+
+  const missingCourses = [...courseKeys].filter((k) => !roster.courses.has(k));
+  if (missingCourses.length) {
+    const courses = await client.query<{ id: string; name: string }>(
+      `select id, name from courses where lower(name) = any($1::text[])`,
+      [missingCourses],
+    );
+    for (const c of courses.rows) addStoredCourse(roster, { id: Number(c.id), name: c.name });
+  }
+  return roster;
+}
+
+/**
+ * Writes what the roster changed: new courses and students (ids filled in), renamed students,
+ * new enrollments, and enrollments whose `active` flipped. Unchanged rows are not written.
+ */
+export async function writeRoster(client: pg.ClientBase, roster: Roster): Promise<void> {
+  const newCourses = [...roster.courses.values()].filter((c) => c.id === null);
+  if (newCourses.length) {
+    const { rows } = await client.query<{ id: string; name: string }>(
+      `insert into courses (name) select * from unnest($1::text[]) returning id, name`,
+      [newCourses.map((c) => c.name)],
+    );
+    const byKey = new Map(rows.map((r) => [keyOf(r.name), Number(r.id)]));
+    for (const c of newCourses) c.id = byKey.get(keyOf(c.name))!;
+  }
+
+  const students = [...roster.enrollmentsByStudent.keys()];
+  const created = students.filter((s) => s.stored === null);
+  if (created.length) {
+    const { rows } = await client.query<{ id: string; email: string }>(
+      `insert into students (name, email) select * from unnest($1::text[], $2::text[]) returning id, email`,
+      [created.map((s) => s.name), created.map((s) => s.email)],
+    );
+    const byKey = new Map(rows.map((r) => [keyOf(r.email), Number(r.id)]));
+    for (const s of created) s.id = byKey.get(keyOf(s.email))!;
+  }
+
+  const updated = students.filter((s) => s.stored && (s.stored.name !== s.name || s.stored.email !== s.email));
+  if (updated.length) {
+    await client.query(
+      `update students s set name = u.name, email = u.email, updated_at = now()
+         from unnest($1::bigint[], $2::text[], $3::text[]) as u(id, name, email) where s.id = u.id`,
+      [updated.map((s) => s.id), updated.map((s) => s.name), updated.map((s) => s.email)],
+    );
+  }
+
+  const inserts: Array<{ courseId: number; studentId: number; active: boolean; set: (id: number) => void }> = [];
+  const flips: Array<{ id: number; active: boolean }> = [];
+  for (const enrollments of roster.enrollmentsByStudent.values()) {
+    for (const e of enrollments.values()) {
+      if (e.storedActive === null) {
+        inserts.push({ courseId: e.course.id!, studentId: e.student.id!, active: e.active, set: (id) => (e.id = id) });
+      } else if (e.storedActive !== e.active) {
+        flips.push({ id: e.id!, active: e.active });
+      }
+    }
+  }
+  if (inserts.length) {
+    const { rows } = await client.query<{ id: string; course_id: string; student_id: string }>(
+      `insert into course_enrollments (course_id, student_id, active)
+       select * from unnest($1::bigint[], $2::bigint[], $3::boolean[]) returning id, course_id, student_id`,
+      [inserts.map((i) => i.courseId), inserts.map((i) => i.studentId), inserts.map((i) => i.active)],
+    );
+    const byPair = new Map(rows.map((r) => [`${r.course_id}:${r.student_id}`, Number(r.id)]));
+    for (const i of inserts) i.set(byPair.get(`${i.courseId}:${i.studentId}`)!);
+  }
+  if (flips.length) {
+    await client.query(
+      `update course_enrollments e set active = f.active, updated_at = now()
+         from unnest($1::bigint[], $2::boolean[]) as f(id, active) where e.id = f.id`,
+      [flips.map((f) => f.id), flips.map((f) => f.active)],
+    );
+  }
+  markStored(roster);
+}
+
+/** After a write the roster mirrors the database again, so it can be reused for the next batch. */
+function markStored(roster: Roster): void {
+  for (const [student, enrollments] of roster.enrollmentsByStudent) {
+    student.stored = { name: student.name, email: student.email };
+    if (student.id !== null) roster.studentsById.set(student.id, student);
+    for (const e of enrollments.values()) e.storedActive = e.active;
+  }
+}

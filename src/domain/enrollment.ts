@@ -1,0 +1,209 @@
+/**
+ * The enrollment rules of CONTRACT §2 as plain functions over plain data. No framework, no I/O:
+ * a `Roster` holds the part of the database a batch touches; `applyCommand` changes it exactly as
+ * the legacy `_set_user_course_enrollment` would, one command at a time, and says what changed.
+ * Applying a batch's commands in order to one roster is, by construction, the sequential result.
+ */
+
+export type EnrollmentAction = 'set' | 'add' | 'deactivate';
+export const ENROLLMENT_ACTIONS: readonly EnrollmentAction[] = ['set', 'add', 'deactivate'];
+
+/** A student named by email (case-insensitive) or by id. */
+export type StudentRef = { email: string } | { id: number };
+
+/** One validated, trimmed enrollment action. */
+export type EnrollmentCommand = {
+  student: StudentRef;
+  /** Absent only for a pure student update (PUT /admin/students/{id} without course_name). */
+  courseName?: string;
+  action: EnrollmentAction;
+  name?: string;
+  /** A new email for an existing student (PUT /admin/students/{id}). */
+  newEmail?: string;
+};
+
+export type StudentState = {
+  /** Database id; null until a new student is written. */
+  id: number | null;
+  name: string;
+  email: string;
+  /** What the database holds; null for a student created in this roster. */
+  stored: { name: string; email: string } | null;
+};
+
+export type CourseState = { id: number | null; name: string };
+
+export type EnrollmentState = {
+  id: number | null;
+  student: StudentState;
+  course: CourseState;
+  active: boolean;
+  /** The database's `active`; null for an enrollment created in this roster. */
+  storedActive: boolean | null;
+};
+
+/** The slice of the database a batch touches, keyed the way the rules look things up. */
+export type Roster = {
+  studentsByEmail: Map<string, StudentState>;
+  studentsById: Map<number, StudentState>;
+  courses: Map<string, CourseState>;
+  /** Every enrollment of every student in the roster (a `set` must see them all). */
+  enrollmentsByStudent: Map<StudentState, Map<CourseState, EnrollmentState>>;
+};
+
+/** What one command did, in the counters of CONTRACT §4. */
+export type Effects = {
+  students_created: number;
+  students_updated: number;
+  enrollments_created: number;
+  enrollments_activated: number;
+  enrollments_deactivated: number;
+};
+
+/** A command that cannot apply to the current state (decided against the database, not the input). */
+export type ApplyError = { code: 'student_not_found' | 'name_required' | 'email_taken'; column: string; message: string };
+
+export type Applied = {
+  ok: true;
+  effects: Effects;
+  /** True when nothing changed: the command counts as `unchanged`. */
+  unchanged: boolean;
+  student: StudentState | null;
+  course: CourseState | null;
+  enrollment: EnrollmentState | null;
+};
+
+export type ApplyOutcome = Applied | { ok: false; error: ApplyError };
+
+/** Case-insensitive key of an email or course name (values are already trimmed). */
+export const keyOf = (s: string): string => s.toLowerCase();
+
+export function emptyRoster(): Roster {
+  return { studentsByEmail: new Map(), studentsById: new Map(), courses: new Map(), enrollmentsByStudent: new Map() };
+}
+
+/** Puts a stored student into the roster. */
+export function addStoredStudent(roster: Roster, row: { id: number; name: string; email: string }): StudentState {
+  const student: StudentState = { id: row.id, name: row.name, email: row.email, stored: { name: row.name, email: row.email } };
+  roster.studentsByEmail.set(keyOf(row.email), student);
+  roster.studentsById.set(row.id, student);
+  roster.enrollmentsByStudent.set(student, new Map());
+  return student;
+}
+
+/** Puts a stored course into the roster (idempotent). */
+export function addStoredCourse(roster: Roster, row: { id: number; name: string }): CourseState {
+  const key = keyOf(row.name);
+  const known = roster.courses.get(key);
+  if (known) return known;
+  const course: CourseState = { id: row.id, name: row.name };
+  roster.courses.set(key, course);
+  return course;
+}
+
+/** Puts a stored enrollment into the roster; its student and course must be there already. */
+export function addStoredEnrollment(
+  roster: Roster,
+  row: { id: number; studentId: number; courseName: string; courseId: number; active: boolean },
+): void {
+  const student = roster.studentsById.get(row.studentId);
+  if (!student) throw new Error(`enrollment ${row.id}: student ${row.studentId} not loaded`);
+  const course = addStoredCourse(roster, { id: row.courseId, name: row.courseName });
+  roster.enrollmentsByStudent.get(student)!.set(course, {
+    id: row.id,
+    student,
+    course,
+    active: row.active,
+    storedActive: row.active,
+  });
+}
+
+const noEffects = (): Effects => ({
+  students_created: 0,
+  students_updated: 0,
+  enrollments_created: 0,
+  enrollments_activated: 0,
+  enrollments_deactivated: 0,
+});
+
+/** Applies one command to the roster, in place, and reports its effects (CONTRACT §2). */
+export function applyCommand(roster: Roster, cmd: EnrollmentCommand): ApplyOutcome {
+  const effects = noEffects();
+  const found = 'id' in cmd.student ? roster.studentsById.get(cmd.student.id) : roster.studentsByEmail.get(keyOf(cmd.student.email));
+  let student: StudentState | null = found ?? null;
+
+  if (!student) {
+    if ('id' in cmd.student) {
+      return fail('student_not_found', 'student_id', `no student with id ${cmd.student.id}`);
+    }
+    // `deactivate` never creates anything: a student that does not exist has nothing to deactivate.
+    if (cmd.action === 'deactivate') return done(effects, null, null, null);
+    if (!cmd.name) return fail('name_required', 'name', 'a new student needs a name');
+    student = { id: null, name: cmd.name, email: cmd.student.email, stored: null };
+    roster.studentsByEmail.set(keyOf(student.email), student);
+    roster.enrollmentsByStudent.set(student, new Map());
+    effects.students_created = 1;
+  } else {
+    const renamed = cmd.name !== undefined && cmd.name !== student.name;
+    const reEmailed = cmd.newEmail !== undefined && cmd.newEmail !== student.email;
+    if (reEmailed) {
+      const holder = roster.studentsByEmail.get(keyOf(cmd.newEmail!));
+      if (holder && holder !== student) return fail('email_taken', 'email', `email ${cmd.newEmail} belongs to another student`);
+      roster.studentsByEmail.delete(keyOf(student.email));
+      student.email = cmd.newEmail!;
+      roster.studentsByEmail.set(keyOf(student.email), student);
+    }
+    if (renamed) student.name = cmd.name!;
+    if (renamed || reEmailed) effects.students_updated = 1;
+  }
+
+  if (cmd.courseName === undefined) return done(effects, student, null, null);
+
+  const enrollments = roster.enrollmentsByStudent.get(student)!;
+  let course = roster.courses.get(keyOf(cmd.courseName)) ?? null;
+  if (cmd.action === 'deactivate') {
+    const enrollment = course ? enrollments.get(course) ?? null : null;
+    if (enrollment?.active) {
+      enrollment.active = false;
+      effects.enrollments_deactivated = 1;
+    }
+    return done(effects, student, course, enrollment);
+  }
+
+  if (!course) {
+    course = { id: null, name: cmd.courseName };
+    roster.courses.set(keyOf(course.name), course);
+  }
+  let enrollment = enrollments.get(course);
+  if (!enrollment) {
+    enrollment = { id: null, student, course, active: true, storedActive: null };
+    enrollments.set(course, enrollment);
+    effects.enrollments_created = 1;
+  } else if (!enrollment.active) {
+    enrollment.active = true;
+    effects.enrollments_activated = 1;
+  }
+  if (cmd.action === 'set') {
+    for (const other of enrollments.values()) {
+      if (other !== enrollment && other.active) {
+        other.active = false;
+        effects.enrollments_deactivated += 1;
+      }
+    }
+  }
+  return done(effects, student, course, enrollment);
+}
+
+function done(
+  effects: Effects,
+  student: StudentState | null,
+  course: CourseState | null,
+  enrollment: EnrollmentState | null,
+): Applied {
+  const unchanged = Object.values(effects).every((n) => n === 0);
+  return { ok: true, effects, unchanged, student, course, enrollment };
+}
+
+function fail(code: ApplyError['code'], column: string, message: string): ApplyOutcome {
+  return { ok: false, error: { code, column, message } };
+}

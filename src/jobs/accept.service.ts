@@ -1,0 +1,104 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Deps } from '../deps.js';
+import { withPgClient } from '../db/orm.js';
+import { AppError } from '../errors.js';
+import { enqueueJob } from '../queues/queues.js';
+import { insertJob, type JobType } from './job.repository.js';
+
+/** The answer to an accepted write (CONTRACT §4). */
+export type Accepted = { status: 202; body: { job_id: string; status_url: string } };
+
+/** An Idempotency-Key and the fingerprint of the request that carried it. */
+export type Idempotency = { key: string; fingerprint: string };
+
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** A stable fingerprint of a request: method, path and a canonical body. */
+export function fingerprintOf(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export const statusUrl = (jobId: string) => `/api/v1/jobs/${jobId}`;
+
+/**
+ * Durably accepts a command job: the job row (and the idempotency key with its answer) commit in
+ * one transaction before the 202; only then is BullMQ told. If that enqueue fails the job is still
+ * safe: the reconciler enqueues every queued job BullMQ does not hold.
+ * A key seen before answers the first answer again, or 422 when the request differs.
+ */
+export async function acceptJob(
+  deps: Pick<Deps, 'orm' | 'queues' | 'logger' | 'metrics'>,
+  job: { type: JobType; payload: unknown; total: number | null },
+  idempotency: Idempotency | null,
+): Promise<Accepted> {
+  const id = randomUUID();
+  const accepted: Accepted = { status: 202, body: { job_id: id, status_url: statusUrl(id) } };
+  const replay = await withPgClient(deps.orm, async (client) => {
+    await client.query('begin');
+    try {
+      if (idempotency) {
+        // A concurrent twin waits here on the key's unique index until we commit, then replays.
+        const claimed = await client.query(
+          `insert into idempotency_keys (key, fingerprint) values ($1, $2) on conflict (key) do nothing`,
+          [idempotency.key, idempotency.fingerprint],
+        );
+        if (claimed.rowCount === 0) {
+          await client.query('rollback');
+          return replayKey(client, idempotency);
+        }
+      }
+      await insertJob(client, { id, ...job });
+      if (idempotency) {
+        await client.query(`update idempotency_keys set job_id = $2, response_status = $3, response_body = $4 where key = $1`, [
+          idempotency.key,
+          id,
+          accepted.status,
+          JSON.stringify(accepted.body),
+        ]);
+      }
+      await client.query('commit');
+      return null;
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    }
+  });
+  if (replay) return replay;
+  deps.metrics.jobsAccepted.inc({ type: job.type });
+  try {
+    await enqueueJob(deps.queues, job.type, id);
+  } catch (err) {
+    deps.logger.warn({ err, job_id: id }, 'enqueue failed after commit: the reconciler will enqueue the job');
+  }
+  return accepted;
+}
+
+/** The answer stored under a key: the same answer, 422 for another request, 409 while still being accepted. */
+export async function replayKey(
+  client: { query: (q: string, p: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }> },
+  idempotency: Idempotency,
+): Promise<Accepted> {
+  const { rows } = await client.query(
+    `select fingerprint, response_status, response_body from idempotency_keys where key = $1`,
+    [idempotency.key],
+  );
+  const row = rows[0] as { fingerprint: string; response_status: number | null; response_body: Accepted['body'] | null } | undefined;
+  if (!row) throw new AppError('conflict', 'the request with this Idempotency-Key was abandoned; retry');
+  if (row.fingerprint !== idempotency.fingerprint) {
+    throw new AppError('unprocessable', 'this Idempotency-Key was used for a different request');
+  }
+  if (row.response_status === null || !row.response_body) {
+    throw new AppError('conflict', 'a request with this Idempotency-Key is still being accepted');
+  }
+  return { status: 202, body: row.response_body };
+}

@@ -1,0 +1,146 @@
+import type pg from 'pg';
+import { zeroCounts, type Counts } from '../domain/counts.js';
+import type { EnrollmentCommand } from '../domain/enrollment.js';
+import type { FieldError } from '../domain/validation.js';
+import type { Orm } from '../db/orm.js';
+
+/** The kinds of job: one action, a batch of actions, a CSV import. */
+export type JobType = 'command' | 'batch' | 'import';
+export type JobStatus = 'queued' | 'running' | 'completed' | 'completed_with_errors' | 'failed' | 'cancelled';
+export const FINISHED: ReadonlySet<JobStatus> = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
+
+/** What a command or batch job carries: its actions, in order. */
+export type CommandPayload = { commands: EnrollmentCommand[] };
+
+/** A row error of a job: `line` is the file line (imports) or the 1-based command index (batches). */
+export type JobRowError = FieldError & { line: number | null };
+
+export type JobError = { code: string; message: string };
+export type JobResult = { student_id: number | null; course_id: number | null; enrollment_id: number | null };
+
+/** The job as `GET /jobs/{id}` shows it (CONTRACT §4). */
+export type JobView = {
+  id: string;
+  type: JobType;
+  status: JobStatus;
+  progress: { processed: number; total: number | null; percent: number | null };
+  counts: Counts;
+  error: JobError | null;
+  result?: JobResult;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+};
+
+type JobRecord = {
+  id: string;
+  type: JobType;
+  status: JobStatus;
+  counts: Partial<Counts>;
+  processed: string;
+  total: string | null;
+  result: JobResult | null;
+  error: JobError | null;
+  created_at: Date | string;
+  started_at: Date | string | null;
+  finished_at: Date | string | null;
+};
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
+export function toJobView(r: JobRecord): JobView {
+  const processed = Number(r.processed);
+  const total = r.total === null ? null : Number(r.total);
+  const finished = FINISHED.has(r.status);
+  const percent = total === null ? (finished ? 100 : null) : total === 0 ? 100 : Math.min(100, Math.floor((processed / total) * 1000) / 10);
+  const view: JobView = {
+    id: r.id,
+    type: r.type,
+    status: r.status,
+    progress: { processed, total, percent },
+    counts: { ...zeroCounts(), ...r.counts },
+    error: r.error,
+    created_at: iso(r.created_at)!,
+    started_at: iso(r.started_at),
+    finished_at: iso(r.finished_at),
+  };
+  if (r.result) view.result = r.result;
+  return view;
+}
+
+const JOB_COLUMNS = 'id, type, status, counts, processed, total, result, error, created_at, started_at, finished_at';
+
+/** Inserts a queued job. */
+export async function insertJob(
+  client: pg.ClientBase,
+  job: { id: string; type: JobType; payload: unknown; total: number | null },
+): Promise<void> {
+  await client.query(`insert into jobs (id, type, payload, total, counts) values ($1, $2, $3, $4, $5)`, [
+    job.id,
+    job.type,
+    JSON.stringify(job.payload),
+    job.total,
+    JSON.stringify(zeroCounts()),
+  ]);
+}
+
+/** The job's current view, read from PostgreSQL only (never from BullMQ). */
+export async function findJob(orm: Orm, id: string): Promise<JobView | null> {
+  const rows = await orm.em.getConnection().execute<JobRecord[]>(`select ${JOB_COLUMNS} from jobs where id = ?`, [id]);
+  return rows[0] ? toJobView(rows[0]) : null;
+}
+
+/** A page of a job's row errors, in order, after `cursor` (the last `seq` seen). */
+export async function listJobErrors(
+  orm: Orm,
+  jobId: string,
+  after: number,
+  limit: number,
+): Promise<{ items: Array<JobRowError & { seq: number }>; more: boolean }> {
+  const rows = await orm.em.getConnection().execute<Array<JobRowError & { seq: number; line: string | null }>>(
+    `select seq, line, "column", code, message, value from job_errors where job_id = ? and seq > ? order by seq limit ?`,
+    [jobId, after, limit + 1],
+  );
+  const items = rows.slice(0, limit).map((r) => ({ ...r, line: r.line === null ? null : Number(r.line) }));
+  return { items, more: rows.length > limit };
+}
+
+/** Appends row errors to a job, numbering them from `firstSeq`. */
+export async function insertJobErrors(
+  client: pg.ClientBase,
+  jobId: string,
+  firstSeq: number,
+  errors: JobRowError[],
+): Promise<void> {
+  if (!errors.length) return;
+  await client.query(
+    `insert into job_errors (job_id, seq, line, "column", code, message, value)
+     select $1, * from unnest($2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+    [
+      jobId,
+      errors.map((_, i) => firstSeq + i),
+      errors.map((e) => e.line),
+      errors.map((e) => e.column),
+      errors.map((e) => e.code),
+      errors.map((e) => e.message),
+      errors.map((e) => e.value),
+    ],
+  );
+}
+
+/**
+ * Cancels a job: a queued one at once; a running one is flagged and stops between batches.
+ * Returns the job's status after the request, or null when there is no such job.
+ */
+export async function requestCancel(orm: Orm, id: string): Promise<JobStatus | null> {
+  const rows = await orm.em.getConnection().execute<Array<{ status: JobStatus }>>(
+    `update jobs set
+       status = case when status = 'queued' then 'cancelled' else status end,
+       finished_at = case when status = 'queued' then now() else finished_at end,
+       cancel_requested = status in ('queued', 'running'),
+       updated_at = now()
+     where id = ? returning status`,
+    [id],
+  );
+  return rows[0]?.status ?? null;
+}
