@@ -1,0 +1,51 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { withPgClient } from '../../db/orm.js';
+import type { Deps } from '../../deps.js';
+import { AppError } from '../../errors.js';
+import { studentExportStream } from '../../students/student-export.js';
+import { findStudentById, listStudentPage, type StudentScope } from '../../students/student-read.repository.js';
+import { studentPage, toStudentView } from '../../students/student-view.js';
+import type { AppEnv } from '../context.js';
+import { booleanParam, pageParams, pageRequestOf, parseParams, parseQuery, positiveIntString } from '../pagination.js';
+
+const studentListQuery = z.object({
+  email: z.string().optional(),
+  course_name: z.string().optional(),
+  active: booleanParam,
+  ...pageParams,
+});
+
+const studentIdParams = z.object({ id: positiveIntString });
+
+/**
+ * The student reads of CONTRACT §4: the filtered, paginated list, one student by id, and the
+ * CSV export of every student. Mount after `GET /students/teams` (which answers 404), so that
+ * `/students/:id` does not take it over.
+ */
+export function studentRoutes(deps: Pick<Deps, 'orm'>) {
+  return new Hono<AppEnv>()
+    .get('/students', async (c) => {
+      const query = parseQuery(studentListQuery, c.req.query());
+      // With a course, `active` is about the enrollment in that course; without, about any.
+      const scope: StudentScope =
+        query.course_name !== undefined
+          ? { kind: 'course', course: { name: query.course_name }, active: query.active, email: query.email }
+          : { kind: 'all', email: query.email, hasActiveEnrollment: query.active };
+      const rows = await withPgClient(deps.orm, (client) => listStudentPage(client, scope, pageRequestOf(query)));
+      return c.json(studentPage(rows, query.limit));
+    })
+    .get('/students/:id', async (c) => {
+      const { id } = parseParams(studentIdParams, c.req.param());
+      const row = await withPgClient(deps.orm, (client) => findStudentById(client, id));
+      if (!row) throw new AppError('not_found', `no student with id ${id}`);
+      return c.json(toStudentView(row));
+    })
+    .get('/admin/students/export.csv', (c) =>
+      c.body(studentExportStream(deps.orm, c.var.log), 200, {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': 'attachment; filename="students.csv"',
+        'Cache-Control': 'no-store',
+      }),
+    );
+}
