@@ -6,7 +6,12 @@ import type { AppEnv } from './context.js';
 import { bearerAuth } from './middleware/auth/index.js';
 import { requestId } from './middleware/request-id/index.js';
 import { requestLog } from './middleware/request-log/index.js';
+import { adminStudentRoutes } from './routes/admin-students.routes.js';
+import { enrollmentRoutes } from './routes/enrollments.routes.js';
+import { courseRoutes } from './routes/courses.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { jobRoutes } from './routes/jobs.routes.js';
+import { studentRoutes } from './routes/students.routes.js';
 
 /** Builds the HTTP app: health and metrics at the root, the contract's API under /api/v1. */
 export function createApp(deps: Deps) {
@@ -25,6 +30,11 @@ export function createApp(deps: Deps) {
   api.get('/students/teams', () => {
     throw new AppError('not_found', 'teams were removed: enrollments live in course_enrollments only');
   });
+  api.route('/', enrollmentRoutes(deps));
+  api.route('/', adminStudentRoutes(deps));
+  api.route('/', jobRoutes(deps));
+  api.route('/', studentRoutes(deps));
+  api.route('/', courseRoutes(deps));
   app.route('/api/v1', api);
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));

@@ -144,3 +144,18 @@ export async function requestCancel(orm: Orm, id: string): Promise<JobStatus | n
   );
   return rows[0]?.status ?? null;
 }
+
+/** Just the status of a job (the workers' cheap check), or null when there is no such job. */
+export async function jobStatus(orm: Orm, id: string): Promise<JobStatus | null> {
+  const rows = await orm.em.getConnection().execute<Array<{ status: JobStatus }>>(`select status from jobs where id = ?`, [id]);
+  return rows[0]?.status ?? null;
+}
+
+/** Marks an unfinished job failed for good (retries exhausted), with a message for the client. */
+export async function markJobFailed(orm: Orm, id: string, message: string): Promise<void> {
+  await orm.em.getConnection().execute(
+    `update jobs set status = 'failed', error = ?, finished_at = now(), updated_at = now()
+      where id = ? and status in ('queued', 'running')`,
+    [JSON.stringify({ code: 'failed', message }), id],
+  );
+}

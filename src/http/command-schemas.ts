@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { EnrollmentCommand } from '../domain/enrollment.js';
+import { isEmail, MAX_COURSE_NAME_LENGTH, MAX_NAME_LENGTH } from '../domain/validation.js';
+
+/** zod schemas of the write bodies (CONTRACT §4), built on the same field rules as CSV rows. */
+
+const email = z.string().trim().min(1, 'email is required').refine(isEmail, 'not an email address');
+const name = z.string().trim().min(1, 'name must not be empty').max(MAX_NAME_LENGTH, `name is longer than ${MAX_NAME_LENGTH} characters`);
+const courseName = z
+  .string()
+  .trim()
+  .min(1, 'course_name must not be empty')
+  .max(MAX_COURSE_NAME_LENGTH, `course_name is longer than ${MAX_COURSE_NAME_LENGTH} characters`);
+const action = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+  z.enum(['set', 'add', 'deactivate'], { error: 'action must be set, add or deactivate' }),
+);
+const studentId = z.number().int().positive();
+/** Legacy team fields: accepted and ignored. */
+const team = { team_id: z.unknown().optional(), team_name: z.unknown().optional(), team_number: z.unknown().optional() };
+
+export const enrollmentBody = z
+  .object({ email: email.optional(), student_id: studentId.optional(), course_name: courseName, action: action.default('set'), name: name.optional(), ...team })
+  .refine((b) => (b.email === undefined) !== (b.student_id === undefined), {
+    message: 'give exactly one of email or student_id',
+    path: ['email'],
+  });
+export type EnrollmentBody = z.infer<typeof enrollmentBody>;
+
+export const MAX_BATCH = 10_000;
+export const batchBody = z.object({
+  commands: z.array(enrollmentBody).min(1, 'commands must not be empty').max(MAX_BATCH, `at most ${MAX_BATCH} commands`),
+});
+
+export const createStudentBody = z.object({ name, email, course_name: courseName, ...team });
+
+export const updateStudentBody = z
+  .object({ name: name.optional(), email: email.optional(), course_name: courseName.optional(), ...team })
+  .refine((b) => b.name !== undefined || b.email !== undefined || b.course_name !== undefined, {
+    message: 'give at least one of name, email or course_name',
+  });
+
+/** One enrollment body as a domain command. */
+export function toCommand(b: EnrollmentBody): EnrollmentCommand {
+  const cmd: EnrollmentCommand = {
+    student: b.student_id !== undefined ? { id: b.student_id } : { email: b.email! },
+    courseName: b.course_name,
+    action: b.action,
+  };
+  if (b.name !== undefined) cmd.name = b.name;
+  return cmd;
+}

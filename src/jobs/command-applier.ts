@@ -1,0 +1,152 @@
+import type pg from 'pg';
+import { countApplied, countInvalid, zeroCounts, type Counts } from '../domain/counts.js';
+import { applyCommand, type Applied, type Roster } from '../domain/enrollment.js';
+import { inApplyTransaction, isTransientDbError } from '../db/apply-transaction.js';
+import type { Orm } from '../db/orm.js';
+import { loadRoster, writeRoster } from '../db/roster.repository.js';
+import type { Logger } from '../logger.js';
+import { insertJobErrors, type CommandPayload, type JobError, type JobResult, type JobRowError, type JobStatus } from './job.repository.js';
+
+/** At most this many commands share one transaction (a batch job of 10,000 goes alone). */
+const COMMANDS_PER_TRANSACTION = 2_000;
+
+type ClaimedJob = { id: string; type: 'command' | 'batch'; payload: CommandPayload };
+
+/**
+ * Applies every queued command and batch job, oldest first, many per transaction. Each
+ * transaction holds the apply lock, applies its jobs' commands in acceptance order to one roster,
+ * writes the changes, and marks those jobs finished with their own counts: the effect and the
+ * status commit together, so a job delivered twice is applied once.
+ * Returns how many jobs it finished.
+ */
+export async function drainCommandJobs(orm: Orm, logger: Logger): Promise<number> {
+  let finished = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = await inApplyTransaction(orm, (client) => applyNextJobs(client, COMMANDS_PER_TRANSACTION));
+    } catch (err) {
+      if (isTransientDbError(err)) throw err;
+      // A job the database refuses (a bug, or data our validation missed) must not block the rest:
+      // apply one job per transaction, so only the culprit fails.
+      logger.error({ err }, 'command transaction failed; isolating jobs one by one');
+      n = await isolateNextJob(orm, logger);
+    }
+    if (n === 0) return finished;
+    finished += n;
+  }
+}
+
+/** Claims, applies and finishes the next jobs (within `budget` commands). Returns how many. */
+async function applyNextJobs(client: pg.ClientBase, budget: number): Promise<number> {
+  const jobs = await claimJobs(client, budget);
+  if (!jobs.length) return 0;
+  const roster = await loadRoster(client, jobs.flatMap((j) => j.payload.commands));
+  const outcomes = jobs.map((job) => applyJob(roster, job));
+  await writeRoster(client, roster);
+  await finishJobs(client, jobs, outcomes);
+  return jobs.length;
+}
+
+/** The oldest queued command jobs whose commands fit the budget (always at least one). */
+async function claimJobs(client: pg.ClientBase, budget: number): Promise<ClaimedJob[]> {
+  const { rows } = await client.query<{ id: string; n: number }>(
+    `select id, jsonb_array_length(payload->'commands') as n from jobs
+      where type in ('command', 'batch') and status = 'queued'
+      order by seq limit 500 for update`,
+  );
+  const picked: string[] = [];
+  let total = 0;
+  for (const r of rows) {
+    if (picked.length && total + r.n > budget) break;
+    picked.push(r.id);
+    total += r.n;
+  }
+  if (!picked.length) return [];
+  const full = await client.query<ClaimedJob & { seq: string }>(
+    `select id, type, payload, seq from jobs where id = any($1::uuid[]) order by seq`,
+    [picked],
+  );
+  return full.rows;
+}
+
+type JobOutcome = { counts: Counts; errors: JobRowError[]; applied: Array<Applied | null> };
+
+function applyJob(roster: Roster, job: ClaimedJob): JobOutcome {
+  const counts = zeroCounts();
+  const errors: JobRowError[] = [];
+  const applied = job.payload.commands.map((cmd, i) => {
+    const outcome = applyCommand(roster, cmd);
+    if (outcome.ok) {
+      countApplied(counts, outcome);
+      return outcome;
+    }
+    countInvalid(counts);
+    errors.push({ line: i + 1, ...outcome.error, value: null });
+    return null;
+  });
+  return { counts, errors, applied };
+}
+
+/** Writes each job's final status, counts, result and row errors (ids are known after writeRoster). */
+async function finishJobs(client: pg.ClientBase, jobs: ClaimedJob[], outcomes: JobOutcome[]): Promise<void> {
+  const rows = jobs.map((job, i) => finalState(job, outcomes[i]!));
+  await client.query(
+    `update jobs j set status = u.status, counts = u.counts, result = u.result, error = u.error,
+            processed = u.processed, total = u.processed, attempts = j.attempts + 1,
+            started_at = coalesce(j.started_at, now()), finished_at = now(), updated_at = now()
+       from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::bigint[])
+            as u(id, status, counts, result, error, processed)
+      where j.id = u.id`,
+    [
+      jobs.map((j) => j.id),
+      rows.map((r) => r.status),
+      rows.map((r) => JSON.stringify(r.counts)),
+      rows.map((r) => (r.result ? JSON.stringify(r.result) : null)),
+      rows.map((r) => (r.error ? JSON.stringify(r.error) : null)),
+      rows.map((r) => r.counts.rows),
+    ],
+  );
+  for (const [i, job] of jobs.entries()) {
+    // A single command's failure is the job's error; a batch lists its failed commands.
+    if (job.type === 'batch') await insertJobErrors(client, job.id, 1, outcomes[i]!.errors);
+  }
+}
+
+function finalState(job: ClaimedJob, outcome: JobOutcome) {
+  const { counts, errors, applied } = outcome;
+  let status: JobStatus = errors.length ? 'completed_with_errors' : 'completed';
+  let error: JobError | null = null;
+  let result: JobResult | null = null;
+  if (job.type === 'command') {
+    const first = errors[0];
+    if (first) {
+      status = 'failed';
+      error = { code: first.code, message: first.message };
+    } else {
+      const a = applied[0]!;
+      result = { student_id: a.student?.id ?? null, course_id: a.course?.id ?? null, enrollment_id: a.enrollment?.id ?? null };
+    }
+  }
+  return { status, counts, error, result };
+}
+
+/** Applies the oldest queued job alone; if even that fails for good, marks it failed. */
+async function isolateNextJob(orm: Orm, logger: Logger): Promise<number> {
+  try {
+    return await inApplyTransaction(orm, (client) => applyNextJobs(client, 1));
+  } catch (err) {
+    if (isTransientDbError(err)) throw err;
+    const failed = await inApplyTransaction(orm, async (client) => {
+      const [job] = await claimJobs(client, 1);
+      if (!job) return null;
+      await client.query(
+        `update jobs set status = 'failed', error = $2, finished_at = now(), updated_at = now() where id = $1`,
+        [job.id, JSON.stringify({ code: 'internal', message: 'the database refused this job; see the worker logs' })],
+      );
+      return job.id;
+    });
+    logger.error({ err, job_id: failed }, 'job failed for good');
+    return failed ? 1 : 0;
+  }
+}

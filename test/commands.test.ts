@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Deps } from '../src/deps.js';
+import { createApp, type App } from '../src/http/app.js';
+import { closeWorkers, startWorkers, type RunningWorker } from '../workers/index.js';
+import { createTestDeps, truncateAll } from './support/deps.js';
+import { testConfig } from './support/env.js';
+import { send, waitForJob } from './support/jobs.js';
+
+let api: Deps;
+let workerDeps: Deps;
+let workers: RunningWorker[];
+let app: App;
+
+beforeAll(async () => {
+  const config = testConfig();
+  api = await createTestDeps('api', config);
+  workerDeps = await createTestDeps('worker', config);
+  workers = await startWorkers(workerDeps);
+  app = createApp(api);
+});
+afterAll(async () => {
+  await closeWorkers(workers);
+  await api.queues.commands.obliterate({ force: true });
+  await Promise.all([api.close(), workerDeps.close()]);
+});
+beforeEach(() => truncateAll(api));
+
+const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
+const activeCoursesOf = async (email: string) =>
+  (
+    await sql<{ name: string }>(
+      `select c.name from course_enrollments e join courses c on c.id = e.course_id join students s on s.id = e.student_id
+        where lower(s.email) = lower(?) and e.active order by c.name`,
+      [email],
+    )
+  ).map((r) => r.name);
+
+/** Sends a write and waits for its job to finish. */
+async function apply(method: string, path: string, body: unknown) {
+  const res = await send(app, method, path, body);
+  expect(res.status).toBe(202);
+  expect(res.body).toEqual({ job_id: expect.any(String), status_url: `/api/v1/jobs/${res.body.job_id}` });
+  return waitForJob(app, res.body.job_id);
+}
+
+describe('the legacy API examples (seed)', () => {
+  it('creates a student with course_name, then moves them to another course', async () => {
+    const created = await apply('POST', '/admin/students', { name: 'John Doe', email: 'john@example.com', course_name: 'Mathematics 101' });
+    expect(created).toMatchObject({
+      type: 'command',
+      status: 'completed',
+      progress: { processed: 1, total: 1, percent: 100 },
+      counts: { rows: 1, valid: 1, students_created: 1, enrollments_created: 1, unchanged: 0 },
+      error: null,
+      result: { student_id: expect.any(Number), course_id: expect.any(Number), enrollment_id: expect.any(Number) },
+    });
+    const id = created.result!.student_id;
+    const moved = await apply('PUT', `/admin/students/${id}`, { course_name: 'Physics 201' });
+    expect(moved.counts).toMatchObject({ enrollments_created: 1, enrollments_deactivated: 1 });
+    expect(await activeCoursesOf('john@example.com')).toEqual(['Physics 201']);
+    expect(await sql('select * from course_enrollments')).toHaveLength(2);
+  });
+
+  it('accepts and ignores team fields', async () => {
+    const job = await apply('POST', '/admin/students', { name: 'A', email: 'a@x.edu', course_name: 'Art', team_id: 3, team_number: 7 });
+    expect(job.status).toBe('completed');
+  });
+
+  it('PUT renames and re-emails a student; an unknown id is 404', async () => {
+    const { result } = await apply('POST', '/admin/students', { name: 'A', email: 'a@x.edu', course_name: 'Art' });
+    const job = await apply('PUT', `/admin/students/${result!.student_id}`, { name: 'Ann', email: 'ann@x.edu' });
+    expect(job.counts).toMatchObject({ students_updated: 1 });
+    expect(await sql('select name, email from students')).toEqual([{ name: 'Ann', email: 'ann@x.edu' }]);
+    expect((await send(app, 'PUT', '/admin/students/999999', { name: 'X' })).status).toBe(404);
+  });
+});
+
+describe('the three actions (CONTRACT §2)', () => {
+  it('set, add and deactivate, each idempotent', async () => {
+    const post = (body: object) => apply('POST', '/admin/enrollments', body);
+    await post({ email: 'b@x.edu', name: 'Bo', course_name: 'Art' });
+    await post({ email: 'b@x.edu', course_name: 'Biology', action: 'add' });
+    expect(await activeCoursesOf('b@x.edu')).toEqual(['Art', 'Biology']);
+    const again = await post({ email: 'B@X.EDU', course_name: 'biology', action: 'add' });
+    expect(again.counts).toMatchObject({ unchanged: 1 });
+    await post({ email: 'b@x.edu', course_name: 'Art', action: 'deactivate' });
+    expect(await activeCoursesOf('b@x.edu')).toEqual(['Biology']);
+    const ghost = await post({ email: 'ghost@x.edu', course_name: 'Art', action: 'deactivate' });
+    expect(ghost).toMatchObject({ status: 'completed', counts: { unchanged: 1 } });
+    expect(await sql(`select * from students where email = 'ghost@x.edu'`)).toHaveLength(0);
+  });
+
+  it('a new student without a name fails with a clear error and changes nothing', async () => {
+    const job = await apply('POST', '/admin/enrollments', { email: 'new@x.edu', course_name: 'Art' });
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'name_required' }, counts: { invalid: 1 } });
+    expect(await sql('select * from courses')).toHaveLength(0);
+  });
+
+  it('names a student by id', async () => {
+    const { result } = await apply('POST', '/admin/students', { name: 'A', email: 'a@x.edu', course_name: 'Art' });
+    await apply('POST', '/admin/enrollments', { student_id: result!.student_id, course_name: 'Chemistry' });
+    expect(await activeCoursesOf('a@x.edu')).toEqual(['Chemistry']);
+  });
+});
+
+describe('batches', () => {
+  it('apply in order as one job, with per-command errors', async () => {
+    const job = await apply('POST', '/admin/enrollments/batch', {
+      commands: [
+        { email: 'c@x.edu', name: 'Cy', course_name: 'Art' },
+        { email: 'c@x.edu', course_name: 'Biology', action: 'add' },
+        { email: 'nobody@x.edu', course_name: 'Art' },
+        { email: 'c@x.edu', course_name: 'Art', action: 'deactivate' },
+        { email: 'c@x.edu', course_name: 'Chemistry', action: 'set' },
+      ],
+    });
+    expect(job).toMatchObject({
+      type: 'batch',
+      status: 'completed_with_errors',
+      progress: { processed: 5, total: 5 },
+      counts: { rows: 5, valid: 4, invalid: 1, students_created: 1, enrollments_created: 3, enrollments_deactivated: 2 },
+    });
+    expect(await activeCoursesOf('c@x.edu')).toEqual(['Chemistry']);
+    const errors = await app.request(`/api/v1/jobs/${job.id}/errors`, { headers: { Authorization: 'Bearer test-read-token-0123456789' } });
+    expect(await errors.json()).toEqual({
+      items: [{ line: 3, column: 'name', code: 'name_required', message: 'a new student needs a name', value: null }],
+      next_cursor: null,
+    });
+  });
+
+  it('many single commands share transactions, and keep each student’s order', async () => {
+    // Accept 300 commands while the workers are paused, then let them drain.
+    await Promise.all(workers.map((w) => w.close()));
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      for (const course of ['Art', 'Biology', 'Chemistry']) {
+        const res = await send(app, 'POST', '/admin/enrollments', { email: `s${i}@x.edu`, name: `S ${i}`, course_name: course });
+        ids.push(res.body.job_id);
+      }
+    }
+    workers = await startWorkers(workerDeps);
+    for (const id of ids) expect((await waitForJob(app, id)).status).toBe('completed');
+    const [{ n }] = await sql<{ n: string }>(`select count(distinct finished_at) as n from jobs where id = any(?::uuid[])`, [`{${ids.join(",")}}`]);
+    expect(Number(n)).toBeLessThan(30);
+    const active = await sql<{ name: string }>(`select distinct c.name from course_enrollments e join courses c on c.id = e.course_id where e.active`);
+    expect(active).toEqual([{ name: 'Chemistry' }]);
+  });
+});
+
+describe('input errors change nothing', () => {
+  it.each([
+    ['/admin/enrollments', { email: 'not-an-email', course_name: 'Art' }, 'email'],
+    ['/admin/enrollments', { email: 'a@x.edu' }, 'course_name'],
+    ['/admin/enrollments', { email: 'a@x.edu', student_id: 3, course_name: 'Art' }, 'email'],
+    ['/admin/enrollments', { email: 'a@x.edu', course_name: 'Art', action: 'remove' }, 'action'],
+    ['/admin/enrollments', { email: 'a@x.edu', course_name: 'Art', name: 'x'.repeat(201) }, 'name'],
+    ['/admin/students', { email: 'a@x.edu', course_name: 'Art' }, 'name'],
+    ['/admin/enrollments/batch', { commands: [] }, 'commands'],
+    ['/admin/enrollments/batch', { commands: [{ email: 'a@x.edu', course_name: 'Art' }, { email: 'bad' }] }, 'commands.1.email'],
+  ])('POST %s %j is a 400 naming %s', async (path, body, field) => {
+    const res = await send(app, 'POST', path, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid', message: expect.stringContaining(field) });
+    expect(res.body.error.details).toContainEqual(expect.objectContaining({ field }));
+    expect(await sql('select * from jobs')).toHaveLength(0);
+  });
+
+  it('malformed JSON is a 400 envelope', async () => {
+    const res = await send(app, 'POST', '/admin/enrollments', '{"email": ');
+    expect(res).toEqual({ status: 400, body: { error: { code: 'invalid', message: 'the body is not valid JSON' } } });
+  });
+
+  it('a batch over 10,000 commands is refused', async () => {
+    const commands = Array.from({ length: 10_001 }, (_, i) => ({ email: `s${i}@x.edu`, course_name: 'Art' }));
+    expect((await send(app, 'POST', '/admin/enrollments/batch', { commands })).status).toBe(400);
+  });
+});
+
+describe('jobs', () => {
+  it('an unknown job is 404; a finished job cannot be cancelled', async () => {
+    const missing = await app.request('/api/v1/jobs/00000000-0000-4000-8000-000000000000', { headers: { Authorization: 'Bearer test-read-token-0123456789' } });
+    expect(missing.status).toBe(404);
+    expect((await app.request('/api/v1/jobs/not-a-uuid', { headers: { Authorization: 'Bearer test-read-token-0123456789' } })).status).toBe(404);
+    const job = await apply('POST', '/admin/enrollments', { email: 'a@x.edu', name: 'A', course_name: 'Art' });
+    expect((await send(app, 'POST', `/jobs/${job.id}/cancel`, {})).status).toBe(409);
+  });
+
+  it('a queued job cancelled before a worker takes it is never applied', async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    const res = await send(app, 'POST', '/admin/enrollments', { email: 'a@x.edu', name: 'A', course_name: 'Art' });
+    const cancelled = await send(app, 'POST', `/jobs/${res.body.job_id}/cancel`, {});
+    expect(cancelled).toMatchObject({ status: 202, body: { status: 'cancelled' } });
+    workers = await startWorkers(workerDeps);
+    const other = await apply('POST', '/admin/enrollments', { email: 'b@x.edu', name: 'B', course_name: 'Art' });
+    expect(other.status).toBe('completed');
+    expect((await waitForJob(app, res.body.job_id)).status).toBe('cancelled');
+    expect(await sql(`select * from students where email = 'a@x.edu'`)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,51 @@
+import { UnrecoverableError, Worker, type Processor } from 'bullmq';
+import { coalesce } from '../src/coalesce.js';
+import type { Deps } from '../src/deps.js';
+import { drainCommandJobs } from '../src/jobs/command-applier.js';
+import { FINISHED, jobStatus, markJobFailed } from '../src/jobs/job.repository.js';
+import type { JobData } from '../src/queues/queues.js';
+import type { RunningWorker } from './index.js';
+
+/** Waiting command jobs handled at once per process; they share drains, so this is cheap. */
+const CONCURRENCY = 64;
+
+/**
+ * The `commands` queue worker. A BullMQ job only wakes the drain: the drain applies every queued
+ * command job in PostgreSQL, oldest first, many per transaction, and the processor returns once
+ * PostgreSQL says its own job is finished.
+ */
+export function createCommandWorker(deps: Deps): RunningWorker {
+  const log = deps.logger.child({ worker: 'commands' });
+  const drain = coalesce(() => drainCommandJobs(deps.orm, log));
+
+  const processor: Processor<JobData, unknown, 'apply-command'> = async (job) => {
+    switch (job.name) {
+      case 'apply-command':
+        for (let pass = 0; pass < 3; pass++) {
+          const status = await jobStatus(deps.orm, job.data.jobId);
+          if (status === null) throw new UnrecoverableError(`job ${job.data.jobId} is not in PostgreSQL`);
+          if (FINISHED.has(status)) return { status };
+          await drain();
+        }
+        throw new Error(`job ${job.data.jobId} still unfinished after three drains`);
+      default: {
+        const unknown: never = job.name;
+        throw new UnrecoverableError(`unknown job name ${String(unknown)}`);
+      }
+    }
+  };
+
+  const worker = new Worker<JobData, unknown, 'apply-command'>('commands', processor, {
+    connection: deps.redis,
+    prefix: deps.config.queuePrefix,
+    concurrency: CONCURRENCY,
+  });
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+    log.warn({ job_id: job.data.jobId, err: err.message, final }, 'command job attempt failed');
+    if (final) void markJobFailed(deps.orm, job.data.jobId, err.message).catch((e) => log.error({ err: e }, 'could not mark job failed'));
+  });
+  return { name: 'commands', close: () => worker.close() };
+}
