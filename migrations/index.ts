@@ -1,5 +1,6 @@
 import { Migration20261127000000_initial } from './Migration20261127000000_initial.js';
 import { Migration20261127000100_jobs } from './Migration20261127000100_jobs.js';
+import { Migration20261127000200_imports } from './Migration20261127000200_imports.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the same list works under
@@ -8,4 +9,5 @@ import { Migration20261127000100_jobs } from './Migration20261127000100_jobs.js'
 export const migrationsList = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
   { name: 'Migration20261127000100_jobs', class: Migration20261127000100_jobs },
+  { name: 'Migration20261127000200_imports', class: Migration20261127000200_imports },
 ];

@@ -27,6 +27,8 @@ export type JobView = {
   counts: Counts;
   error: JobError | null;
   result?: JobResult;
+  /** File-level warnings of an import (e.g. ignored columns), when there are any. */
+  warnings?: string[];
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -41,6 +43,7 @@ type JobRecord = {
   total: string | null;
   result: JobResult | null;
   error: JobError | null;
+  warnings?: string[] | null;
   created_at: Date | string;
   started_at: Date | string | null;
   finished_at: Date | string | null;
@@ -65,10 +68,11 @@ export function toJobView(r: JobRecord): JobView {
     finished_at: iso(r.finished_at),
   };
   if (r.result) view.result = r.result;
+  if (r.warnings?.length) view.warnings = r.warnings;
   return view;
 }
 
-const JOB_COLUMNS = 'id, type, status, counts, processed, total, result, error, created_at, started_at, finished_at';
+const JOB_COLUMNS = 'id, type, status, counts, processed, total, result, error, warnings, created_at, started_at, finished_at';
 
 /** Inserts a queued job. */
 export async function insertJob(
