@@ -23,4 +23,4 @@ COPY --chown=node:node migrations ./migrations
 USER node
 EXPOSE 3000
 # Overridden per service in docker-compose.yml (api, worker, migrate).
-CMD ["node_modules/.bin/tsx", "src/api.ts"]
+CMD ["node", "--import", "tsx", "src/api.ts"]

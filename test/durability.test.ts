@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Deps } from '../src/deps.js';
+import { createApp, type App } from '../src/http/app.js';
+import { reconcileOnce } from '../src/jobs/reconciler.js';
+import { closeWorkers, startWorkers } from '../workers/index.js';
+import { createTestDeps, truncateAll } from './support/deps.js';
+import { testConfig } from './support/env.js';
+import { send } from './support/jobs.js';
+import { exited, spawnWorker, until } from './support/processes.js';
+
+const config = testConfig();
+let api: Deps;
+let app: App;
+beforeAll(async () => {
+  api = await createTestDeps('api', config);
+  app = createApp(api);
+});
+afterAll(async () => {
+  await api.queues.commands.obliterate({ force: true });
+  await api.close();
+});
+beforeEach(() => truncateAll(api));
+
+const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
+const unfinished = async () => Number((await sql(`select count(*) as n from jobs where status in ('queued', 'running')`))[0].n);
+
+describe('durable accept: Redis losing everything loses no accepted command', () => {
+  it('FLUSHDB with commands waiting: the reconciler enqueues them again and all apply', async () => {
+    for (let i = 0; i < 40; i++) {
+      expect((await send(app, 'POST', '/admin/enrollments', { email: `f${i}@x.edu`, name: `F ${i}`, course_name: 'Art' })).status).toBe(202);
+    }
+    await api.redis.flushdb();
+    expect(await api.queues.commands.getJobCounts('wait')).toEqual({ wait: 0 });
+
+    const workerDeps = await createTestDeps('worker', config);
+    const workers = await startWorkers(workerDeps);
+    try {
+      const report = await reconcileOnce(workerDeps, 0);
+      expect(report?.requeued).toBe(40);
+      await until('all jobs applied', async () => (await unfinished()) === 0);
+      expect(await sql(`select count(*)::int as n from course_enrollments where active`)).toEqual([{ n: 40 }]);
+      expect((await reconcileOnce(workerDeps, 0))?.requeued).toBe(0);
+    } finally {
+      await closeWorkers(workers);
+      await workerDeps.close();
+    }
+  });
+});
+
+describe('exactly-once effect on at-least-once delivery', () => {
+  it('a worker killed with SIGKILL mid-drain: another finishes, nothing applied or counted twice', async () => {
+    const BATCHES = 100;
+    const PER_BATCH = 1_000;
+    for (let b = 0; b < BATCHES; b++) {
+      const commands = Array.from({ length: PER_BATCH }, (_, i) => ({ email: `b${b}s${i}@x.edu`, name: `S ${i}`, course_name: `Course ${i % 7}` }));
+      expect((await send(app, 'POST', '/admin/enrollments/batch', { commands })).status).toBe(202);
+    }
+    const first = spawnWorker(config);
+    await until('the first worker to finish some jobs', async () => (await unfinished()) < BATCHES - 4, 60_000, 20);
+    first.kill('SIGKILL');
+    expect(await exited(first)).toBe('SIGKILL');
+    expect(await unfinished()).toBeGreaterThan(0);
+
+    const second = spawnWorker(config);
+    try {
+      await until('every job to finish', async () => (await unfinished()) === 0, 120_000, 100);
+    } finally {
+      second.kill('SIGTERM');
+      expect(await exited(second)).toBe(0);
+    }
+    const jobs = await sql<{ status: string; attempts: number; counts: Record<string, number> }>(`select status, attempts, counts from jobs`);
+    expect(jobs).toHaveLength(BATCHES);
+    for (const job of jobs) {
+      expect(job).toMatchObject({ status: 'completed', attempts: 1 });
+      expect(job.counts).toMatchObject({ rows: PER_BATCH, valid: PER_BATCH, students_created: PER_BATCH, enrollments_created: PER_BATCH, unchanged: 0 });
+    }
+    expect(await sql(`select count(*)::int as n from students`)).toEqual([{ n: BATCHES * PER_BATCH }]);
+    expect(await sql(`select count(*)::int as n from course_enrollments where active`)).toEqual([{ n: BATCHES * PER_BATCH }]);
+  });
+});
