@@ -1,13 +1,14 @@
 import type { Deps } from '../src/deps.js';
 import { startReconciler } from '../src/jobs/reconciler.js';
 import { createCommandWorker } from './commands.worker.js';
+import { createImportWorker } from './imports.worker.js';
 
 /** A running background worker: `close()` finishes or hands back its current work. */
 export type RunningWorker = { name: string; close(): Promise<void> };
 
 /** Starts every queue worker of this process. */
 export async function startWorkers(deps: Deps): Promise<RunningWorker[]> {
-  const running: RunningWorker[] = [createCommandWorker(deps), startReconciler(deps)];
+  const running: RunningWorker[] = [createCommandWorker(deps), createImportWorker(deps), startReconciler(deps)];
   deps.logger.info({ workers: running.map((w) => w.name) }, 'workers started');
   return running;
 }

@@ -10,6 +10,7 @@ import { adminStudentRoutes } from './routes/admin-students.routes.js';
 import { enrollmentRoutes } from './routes/enrollments.routes.js';
 import { courseRoutes } from './routes/courses.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { importRoutes } from './routes/imports.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
 import { studentRoutes } from './routes/students.routes.js';
 
@@ -33,6 +34,7 @@ export function createApp(deps: Deps) {
   api.route('/', enrollmentRoutes(deps));
   api.route('/', adminStudentRoutes(deps));
   api.route('/', jobRoutes(deps));
+  api.route('/', importRoutes(deps));
   api.route('/', studentRoutes(deps));
   api.route('/', courseRoutes(deps));
   app.route('/api/v1', api);

@@ -1,0 +1,108 @@
+import { Readable } from 'node:stream';
+import { CsvError, Parser } from 'csv-parse';
+
+/**
+ * Reads CSV records (CONTRACT §3) from a stream of chunks with csv-parse: UTF-8 with or without
+ * BOM, `\n` or `\r\n`, RFC 4180 quotes (fields with commas, quotes and line breaks). Each record
+ * comes with the file line it starts on (line 1 is the first line of the file), counted here from
+ * the records themselves rather than from csv-parse's own counter, which counts a `\r\n` inside a
+ * quoted field twice. Blank and whitespace-only lines are skipped.
+ */
+
+/** A whole-file problem: the import fails and applies nothing. */
+export class ImportFileError extends Error {
+  override name = 'ImportFileError';
+  constructor(
+    readonly code: 'empty_file' | 'not_csv' | 'missing_columns' | 'duplicate_column' | 'csv_syntax',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One record: the line it starts on and its raw fields. */
+export type CsvRecord = { line: number; fields: string[] };
+
+/** A record longer than this is not a roster row: the file is not what it claims to be. */
+const MAX_RECORD_CHARS = 1024 * 1024;
+/** Leading bytes checked for binary content and encoding. */
+const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * csv-parse pushes each record synchronously while it parses, so at that moment its `info` is
+ * exact: remember how many empty lines it had skipped before this record.
+ */
+class LineAwareParser extends Parser {
+  override push(record: unknown, encoding?: BufferEncoding): boolean {
+    if (record === null) return super.push(null, encoding);
+    return super.push({ fields: record, emptyLines: this.info.empty_lines }, encoding);
+  }
+}
+
+/** Streams the records of a CSV file in order, each with its first line number. */
+export async function* readCsvRecords(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvRecord> {
+  const parser = new LineAwareParser({
+    bom: true,
+    relax_quotes: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    record_delimiter: ['\r\n', '\n'],
+    max_record_size: MAX_RECORD_CHARS,
+  });
+  const input = Readable.from(sniffed(chunks), { objectMode: false });
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
+  let nextLine = 1;
+  let emptySeen = 0;
+  try {
+    for await (const pushed of parser as AsyncIterable<{ fields: string[]; emptyLines: number }>) {
+      const { fields } = pushed;
+      const line = nextLine + (pushed.emptyLines - emptySeen);
+      emptySeen = pushed.emptyLines;
+      nextLine = line + 1 + lineBreaksIn(fields);
+      if (isBlank(fields)) continue;
+      yield { line, fields };
+    }
+  } catch (err) {
+    if (err instanceof CsvError) {
+      throw new ImportFileError('csv_syntax', `the file is not valid CSV after line ${nextLine - 1}: ${err.message}`);
+    }
+    throw err;
+  } finally {
+    input.destroy();
+    parser.destroy();
+  }
+}
+
+/** Line breaks inside quoted fields (`\r\n` counts once, as editors count it). */
+function lineBreaksIn(fields: string[]): number {
+  let n = 0;
+  for (const f of fields) {
+    if (f.indexOf('\n') === -1 && f.indexOf('\r') === -1) continue;
+    for (let i = 0; i < f.length; i++) {
+      const ch = f.charCodeAt(i);
+      if (ch === 10 || (ch === 13 && f.charCodeAt(i + 1) !== 10)) n++;
+    }
+  }
+  return n;
+}
+
+const isBlank = (fields: string[]) => fields.length === 1 && fields[0]!.trim() === '';
+
+/** Passes chunks through, refusing a file whose start is binary or not UTF-8. */
+async function* sniffed(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let first = true;
+  for await (const chunk of chunks) {
+    if (first && chunk.length > 0) {
+      first = false;
+      const head = chunk.subarray(0, SNIFF_BYTES);
+      if (head.includes(0)) throw new ImportFileError('not_csv', 'the file is not CSV text: it contains NUL bytes (a binary file?)');
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+      } catch {
+        throw new ImportFileError('not_csv', 'the file is not UTF-8 text');
+      }
+    }
+    yield chunk;
+  }
+}

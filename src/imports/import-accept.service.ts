@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../deps.js';
+import { withPgClient } from '../db/orm.js';
+import { AppError } from '../errors.js';
+import { fingerprintOf, statusUrl, type Accepted } from '../jobs/accept.service.js';
+import { insertJob } from '../jobs/job.repository.js';
+import { enqueueJob } from '../queues/queues.js';
+import {
+  claimUploadKey,
+  finishUploadKey,
+  KEY_HEARTBEAT_MS,
+  releaseUploadKey,
+  touchUploadKey,
+  type KeyClaim,
+} from './upload-idempotency.js';
+import { deleteUpload, markUploadStored, touchUpload } from './upload.repository.js';
+import { hashUpload, storeUpload, type StoredFile } from './upload.service.js';
+
+/** The options of an import (query string of POST /admin/imports). */
+export type ImportOptions = { mode: 'set' | 'add'; dryRun: boolean };
+
+/** What an import job carries in `jobs.payload`; the file itself is in `upload_chunks`. */
+export type ImportPayload = { upload_id: string; mode: 'set' | 'add'; dry_run: boolean; size_bytes: number; sha256: string };
+
+export const IMPORTS_PATH = '/api/v1/admin/imports';
+
+/** An upload's fingerprint: the request (method, path, options) and the SHA-256 of the file. */
+export const importFingerprint = (options: ImportOptions, sha256: string) =>
+  fingerprintOf('POST', IMPORTS_PATH, { mode: options.mode, dry_run: options.dryRun, sha256 });
+
+/**
+ * Durably accepts a CSV import: the file streams into PostgreSQL, then the job row, the upload's
+ * size and hash, and the Idempotency-Key's answer commit in one transaction before the 202; only
+ * then is BullMQ told (the reconciler enqueues it if that fails). A failed upload leaves neither
+ * file nor key behind.
+ */
+export async function acceptImport(
+  deps: Pick<Deps, 'orm' | 'queues' | 'logger' | 'metrics' | 'config'>,
+  request: { source: AsyncIterable<Uint8Array>; options: ImportOptions; idempotencyKey: string | null },
+): Promise<Accepted> {
+  const { orm, config } = deps;
+  const claim: KeyClaim | null = request.idempotencyKey ? await claimUploadKey(orm, request.idempotencyKey) : null;
+  if (claim?.kind === 'answered') {
+    const { sha256 } = await hashUpload(request.source, config.maxUploadBytes);
+    if (importFingerprint(request.options, sha256) !== claim.fingerprint) {
+      throw new AppError('unprocessable', 'this Idempotency-Key was used for a different request');
+    }
+    return claim.accepted;
+  }
+
+  let uploadId: string | null = null;
+  const heartbeat = setInterval(() => {
+    if (claim) void touchUploadKey(orm, claim).catch(() => {});
+    if (uploadId) void touchUpload(orm, uploadId).catch(() => {});
+  }, KEY_HEARTBEAT_MS);
+  let accepted: Accepted;
+  try {
+    const file = await storeUpload(orm, request.source, config.maxUploadBytes);
+    uploadId = file.uploadId;
+    accepted = await commitImport(deps, file, request.options, claim);
+  } catch (err) {
+    if (uploadId) await deleteUpload(orm, uploadId).catch(() => {});
+    if (claim) await releaseUploadKey(orm, claim).catch(() => {});
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+  }
+
+  deps.metrics.jobsAccepted.inc({ type: 'import' });
+  try {
+    await enqueueJob(deps.queues, 'import', accepted.body.job_id);
+  } catch (err) {
+    deps.logger.warn({ err, job_id: accepted.body.job_id }, 'enqueue failed after commit: the reconciler will enqueue the job');
+  }
+  return accepted;
+}
+
+/** One transaction: the job, the stored upload and the key's answer. */
+async function commitImport(
+  deps: Pick<Deps, 'orm'>,
+  file: StoredFile,
+  options: ImportOptions,
+  claim: Extract<KeyClaim, { kind: 'owned' }> | null,
+): Promise<Accepted> {
+  const id = randomUUID();
+  const accepted: Accepted = { status: 202, body: { job_id: id, status_url: statusUrl(id) } };
+  const payload: ImportPayload = {
+    upload_id: file.uploadId,
+    mode: options.mode,
+    dry_run: options.dryRun,
+    size_bytes: file.sizeBytes,
+    sha256: file.sha256,
+  };
+  await withPgClient(deps.orm, async (client) => {
+    await client.query('begin');
+    try {
+      await insertJob(client, { id, type: 'import', payload, total: null });
+      await markUploadStored(client, { id: file.uploadId, jobId: id, sizeBytes: file.sizeBytes, sha256: file.sha256 });
+      if (claim) await finishUploadKey(client, claim, importFingerprint(options, file.sha256), id, accepted);
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    }
+  });
+  return accepted;
+}

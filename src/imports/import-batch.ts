@@ -1,0 +1,38 @@
+import type pg from 'pg';
+import { countApplied, countInvalid, zeroCounts, type Counts } from '../domain/counts.js';
+import { applyCommand, type EnrollmentCommand } from '../domain/enrollment.js';
+import { loadRoster, writeRoster } from '../db/roster.repository.js';
+import type { ImportRow, RowError } from './import-rows.js';
+
+/** What one batch did: its counts and its row errors, in file order. */
+export type BatchOutcome = { counts: Counts; errors: RowError[] };
+
+/**
+ * Applies a batch of rows in file order, inside the caller's apply transaction: load the roster
+ * the rows touch, fold the rows over it one by one (exactly the sequential meaning of CONTRACT
+ * §2), write what changed. A row the rules refuse (a new student without a name) is a row error.
+ */
+export async function applyImportBatch(client: pg.ClientBase, rows: readonly ImportRow[]): Promise<BatchOutcome> {
+  const commands: EnrollmentCommand[] = [];
+  for (const row of rows) if ('command' in row) commands.push(row.command);
+  const roster = await loadRoster(client, commands);
+  const counts = zeroCounts();
+  const errors: RowError[] = [];
+  for (const row of rows) {
+    if ('errors' in row) {
+      countInvalid(counts);
+      for (const e of row.errors) errors.push(e);
+      continue;
+    }
+    const outcome = applyCommand(roster, row.command);
+    if (outcome.ok) {
+      countApplied(counts, outcome);
+    } else {
+      countInvalid(counts);
+      const value = outcome.error.column === 'name' ? (row.command.name ?? null) : null;
+      errors.push({ line: row.line, column: outcome.error.column, code: outcome.error.code, message: outcome.error.message, value });
+    }
+  }
+  await writeRoster(client, roster);
+  return { counts, errors };
+}

@@ -1,0 +1,87 @@
+import type { EnrollmentCommand } from '../domain/enrollment.js';
+import { parseEnrollmentFields, type FieldError, type RawEnrollmentFields } from '../domain/validation.js';
+import { ImportFileError, readCsvRecords, type CsvRecord } from './csv-reader.js';
+
+/**
+ * From CSV records to enrollment commands (CONTRACT §3): the header names the columns
+ * (case-insensitive, trimmed), each later record becomes a command or a list of row errors.
+ */
+
+/** A row error with its file line; `column` is null when it concerns the whole row. */
+export type RowError = Omit<FieldError, 'column'> & { column: string | null; line: number };
+
+/** One data row: a command to apply in file order, or why it is skipped. */
+export type ImportRow = { line: number; command: EnrollmentCommand } | { line: number; errors: RowError[] };
+
+const REQUIRED = ['email', 'course_name'] as const;
+const OPTIONAL = ['name', 'action', 'status'] as const;
+const LEGACY = new Set(['team_id', 'team_name', 'team_number']);
+type Known = (typeof REQUIRED)[number] | (typeof OPTIONAL)[number];
+
+/** Where each known column is (-1 when absent), how many fields a row has, and the warnings. */
+export type ImportHeader = { width: number; index: Record<Known, number>; warnings: string[] };
+
+/** Resolves the header record; a missing required or repeated column fails the whole file. */
+export function resolveHeader(record: CsvRecord): ImportHeader {
+  const index: Record<Known, number> = { email: -1, course_name: -1, name: -1, action: -1, status: -1 };
+  const warnings: string[] = [];
+  record.fields.forEach((raw, i) => {
+    const name = raw.trim().toLowerCase();
+    if (name in index) {
+      if (index[name as Known] !== -1) throw new ImportFileError('duplicate_column', `the header names the column "${name}" twice`);
+      index[name as Known] = i;
+    } else if (LEGACY.has(name)) {
+      warnings.push(`legacy column "${raw.trim()}" is ignored (teams were removed)`);
+    } else {
+      warnings.push(`unknown column "${raw.trim()}" is ignored`);
+    }
+  });
+  const missing = REQUIRED.filter((c) => index[c] === -1);
+  if (missing.length) {
+    const seen = record.fields.slice(0, 10).map((f) => JSON.stringify(f.slice(0, 40))).join(', ');
+    throw new ImportFileError(
+      'missing_columns',
+      `the header (line ${record.line}) lacks the required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; ` +
+        `it has ${seen}${record.fields.length > 10 ? ', …' : ''} (is this a CSV roster with a header row?)`,
+    );
+  }
+  return { width: record.fields.length, index, warnings };
+}
+
+/** Turns one data record into a command or row errors. */
+export function toImportRow(record: CsvRecord, header: ImportHeader, mode: 'set' | 'add'): ImportRow {
+  const { fields, line } = record;
+  if (fields.length !== header.width) {
+    return {
+      line,
+      errors: [{ line, column: null, code: 'field_count', message: `expected ${header.width} fields, got ${fields.length}`, value: clip(fields.join(',')) }],
+    };
+  }
+  const at = (i: number) => (i === -1 ? undefined : fields[i]);
+  const raw: RawEnrollmentFields = {
+    email: at(header.index.email),
+    course_name: at(header.index.course_name),
+    name: at(header.index.name),
+    action: at(header.index.action),
+    status: at(header.index.status),
+  };
+  const parsed = parseEnrollmentFields(raw, mode);
+  if (parsed.ok) return { line, command: parsed.command };
+  return { line, errors: parsed.errors.map((e) => ({ ...e, value: e.value === null ? null : clip(e.value), line })) };
+}
+
+const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 500)}…` : s);
+
+/** The header and the data records of a file, in order. An empty file fails as a whole. */
+export async function* readImportRecords(
+  chunks: AsyncIterable<Buffer>,
+): AsyncGenerator<{ header: ImportHeader } | { record: CsvRecord }> {
+  let header: ImportHeader | null = null;
+  for await (const record of readCsvRecords(chunks)) {
+    if (header === null) {
+      header = resolveHeader(record);
+      yield { header };
+    } else yield { record };
+  }
+  if (header === null) throw new ImportFileError('empty_file', 'the file is empty: it needs a header row with email and course_name');
+}

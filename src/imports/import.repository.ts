@@ -1,0 +1,156 @@
+import type pg from 'pg';
+import { zeroCounts, type Counts } from '../domain/counts.js';
+import { withPgClient, type Orm } from '../db/orm.js';
+import { insertJobErrors, type JobError, type JobRowError, type JobStatus } from '../jobs/job.repository.js';
+import type { ImportPayload } from './import-accept.service.js';
+import type { RowError } from './import-rows.js';
+import { deleteUploadChunks } from './upload.repository.js';
+
+/** The state of an import job as its worker resumes it: the checkpoint of the last batch. */
+export type ImportJobState = {
+  id: string;
+  payload: ImportPayload;
+  processed: number;
+  counts: Counts;
+  /** Null until the whole file has been checked and its rows counted. */
+  total: number | null;
+};
+
+type Row = { id: string; payload: ImportPayload; processed: string; counts: Partial<Counts>; total: string | null };
+const toState = (r: Row): ImportJobState => ({
+  id: r.id,
+  payload: r.payload,
+  processed: Number(r.processed),
+  counts: { ...zeroCounts(), ...r.counts },
+  total: r.total === null ? null : Number(r.total),
+});
+
+/** The oldest import not finished yet, in acceptance order. */
+export async function oldestUnfinishedImport(orm: Orm): Promise<string | null> {
+  return withPgClient(orm, async (client) => {
+    const { rows } = await client.query<{ id: string }>(
+      `select id from jobs where type = 'import' and status in ('queued', 'running') order by seq limit 1`,
+    );
+    return rows[0]?.id ?? null;
+  });
+}
+
+/** Marks the import running (again) and returns its checkpoint; null when it is already finished. */
+export async function startImportJob(orm: Orm, id: string): Promise<ImportJobState | null> {
+  return withPgClient(orm, async (client) => {
+    const { rows } = await client.query<Row>(
+      `update jobs set status = 'running', started_at = coalesce(started_at, now()), attempts = attempts + 1, updated_at = now()
+        where id = $1 and type = 'import' and status in ('queued', 'running')
+        returning id, payload, processed, counts, total`,
+      [id],
+    );
+    return rows[0] ? toState(rows[0]) : null;
+  });
+}
+
+/** Progress of the whole-file check: an estimated total, then the exact one and the warnings. */
+export async function recordScanProgress(orm: Orm, id: string, total: number, warnings?: string[]): Promise<void> {
+  await withPgClient(orm, (client) =>
+    client.query(`update jobs set total = $2, warnings = coalesce($3, warnings), updated_at = now() where id = $1`, [
+      id,
+      total,
+      warnings === undefined ? null : JSON.stringify(warnings),
+    ]),
+  );
+}
+
+/** Inside a batch transaction: the job's row, locked, to check who owns the checkpoint and whether to cancel. */
+export async function lockImportJob(
+  client: pg.ClientBase,
+  id: string,
+): Promise<{ status: JobStatus; processed: number; cancelRequested: boolean } | null> {
+  const { rows } = await client.query<{ status: JobStatus; processed: string; cancel_requested: boolean }>(
+    `select status, processed, cancel_requested from jobs where id = $1 for update`,
+    [id],
+  );
+  const r = rows[0];
+  return r ? { status: r.status, processed: Number(r.processed), cancelRequested: r.cancel_requested } : null;
+}
+
+/** Writes a batch's checkpoint: rows consumed, counts, its row errors (numbered from `firstErrorSeq`). */
+export async function writeCheckpoint(
+  client: pg.ClientBase,
+  id: string,
+  checkpoint: { processed: number; counts: Counts; errors: RowError[]; firstErrorSeq: number },
+): Promise<void> {
+  // job_errors.column is nullable: a whole-row error (field_count) has no column.
+  await insertJobErrors(client, id, checkpoint.firstErrorSeq, checkpoint.errors as JobRowError[]);
+  await client.query(
+    `update jobs set processed = $2, counts = $3, total = greatest(total, $2), updated_at = now() where id = $1`,
+    [id, checkpoint.processed, JSON.stringify(checkpoint.counts)],
+  );
+}
+
+/** The seq the next row error of a job gets. */
+export async function nextErrorSeq(orm: Orm, id: string): Promise<number> {
+  return withPgClient(orm, async (client) => {
+    const { rows } = await client.query<{ n: number }>(`select coalesce(max(seq), 0) + 1 as n from job_errors where job_id = $1`, [id]);
+    return rows[0]!.n;
+  });
+}
+
+/** Finishes an import (any final status) and frees its stored file. */
+export async function finishImportJob(
+  client: pg.ClientBase,
+  job: { id: string; uploadId: string },
+  outcome: { status: JobStatus; processed: number; counts: Counts; error?: JobError; exactTotal: boolean },
+): Promise<void> {
+  await client.query(
+    `update jobs set status = $2, processed = $3, counts = $4, error = $5, finished_at = now(), updated_at = now(),
+            total = case when $6 then $3 else total end
+      where id = $1`,
+    [job.id, outcome.status, outcome.processed, JSON.stringify(outcome.counts), outcome.error ? JSON.stringify(outcome.error) : null, outcome.exactTotal],
+  );
+  await deleteUploadChunks(client, job.uploadId);
+}
+
+/** Dry runs start over on every attempt: clear what an interrupted attempt reported. */
+export async function resetImportProgress(orm: Orm, id: string): Promise<void> {
+  await inTransaction(orm, async (client) => {
+    await client.query(`delete from job_errors where job_id = $1`, [id]);
+    await client.query(`update jobs set processed = 0, counts = $2, updated_at = now() where id = $1`, [id, JSON.stringify(zeroCounts())]);
+  });
+}
+
+/** Dry runs report through their own connection (their data transaction is rolled back). */
+export async function reportDryRunBatch(
+  orm: Orm,
+  id: string,
+  report: { processed: number; counts: Counts; errors: RowError[]; firstErrorSeq: number },
+): Promise<{ cancelRequested: boolean }> {
+  return withPgClient(orm, async (client) => {
+    await client.query('begin');
+    try {
+      await insertJobErrors(client, id, report.firstErrorSeq, report.errors as JobRowError[]);
+      const { rows } = await client.query<{ cancel_requested: boolean }>(
+        `update jobs set processed = $2, counts = $3, total = greatest(total, $2), updated_at = now() where id = $1 returning cancel_requested`,
+        [id, report.processed, JSON.stringify(report.counts)],
+      );
+      await client.query('commit');
+      return { cancelRequested: rows[0]?.cancel_requested ?? false };
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    }
+  });
+}
+
+/** Runs `fn` in a plain transaction (finishing a job needs no apply lock). */
+export async function inTransaction<T>(orm: Orm, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withPgClient(orm, async (client) => {
+    await client.query('begin');
+    try {
+      const result = await fn(client);
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,197 @@
+import { addCounts, zeroCounts, type Counts } from '../domain/counts.js';
+import { inApplyTransaction } from '../db/apply-transaction.js';
+import type { Orm } from '../db/orm.js';
+import type { JobStatus } from '../jobs/job.repository.js';
+import { ImportFileError } from './csv-reader.js';
+import { applyImportBatch } from './import-batch.js';
+import { readImportRecords, toImportRow, type ImportHeader, type ImportRow } from './import-rows.js';
+import {
+  finishImportJob,
+  inTransaction,
+  lockImportJob,
+  nextErrorSeq,
+  recordScanProgress,
+  reportDryRunBatch,
+  resetImportProgress,
+  startImportJob,
+  writeCheckpoint,
+  type ImportJobState,
+} from './import.repository.js';
+import { readUpload } from './upload.repository.js';
+
+/**
+ * Runs one CSV import to its end, or to the next batch boundary when asked to stop.
+ * 1. First attempt only: the whole file is read once without touching the roster (header,
+ *    CSV syntax, row count), so a file that is not a roster fails before anything is applied.
+ * 2. Rows are applied in batches; each batch commits with the job's checkpoint (rows consumed,
+ *    counts, its row errors) in one transaction under the apply lock. A resumed import re-reads
+ *    the file and skips the rows its checkpoint says are done, so nothing is doubled.
+ * 3. Cancellation is checked at every batch, under the same lock as the checkpoint.
+ */
+
+/** Rows per batch: large enough for set-based SQL to pay off, small enough to checkpoint every ~0.1 s. */
+export const DEFAULT_BATCH_ROWS = 5_000;
+
+export type ImportControl = {
+  /** True once the worker is shutting down: hand the import back at the next batch boundary. */
+  stopping(): boolean;
+  batchRows?: number;
+};
+
+/** `finished`: the job is in a final state (maybe by another hand); `handed_back`: stopped for shutdown. */
+export type ImportOutcome = 'finished' | 'handed_back';
+
+/** Another worker advanced the checkpoint under us: stop without writing anything. */
+export class LostImportError extends Error {
+  override name = 'LostImportError';
+}
+
+export async function runImport(orm: Orm, jobId: string, control: ImportControl): Promise<ImportOutcome> {
+  const job = await startImportJob(orm, jobId);
+  if (!job) return 'finished';
+  const upload = { id: job.id, uploadId: job.payload.upload_id };
+  try {
+    if (job.total === null) await scanFile(orm, job);
+    return job.payload.dry_run ? await dryRun(orm, job, control) : await applyFile(orm, job, control);
+  } catch (err) {
+    if (!(err instanceof ImportFileError)) throw err;
+    await inTransaction(orm, (client) =>
+      finishImportJob(client, upload, {
+        status: 'failed',
+        processed: 0,
+        counts: job.counts,
+        error: { code: err.code, message: err.message },
+        exactTotal: false,
+      }),
+    );
+    return 'finished';
+  }
+}
+
+/** Reads the whole file once: header, syntax, row count. Estimates the total from bytes meanwhile. */
+async function scanFile(orm: Orm, job: ImportJobState): Promise<void> {
+  let bytes = 0;
+  let rows = 0;
+  let lastReport = Date.now();
+  let warnings: string[] = [];
+  const counted = async function* () {
+    for await (const chunk of readUpload(orm, job.payload.upload_id)) {
+      bytes += chunk.length;
+      yield chunk;
+    }
+  };
+  for await (const item of readImportRecords(counted())) {
+    if ('header' in item) {
+      warnings = item.header.warnings;
+      continue;
+    }
+    rows++;
+    if ((rows & 0x3fff) === 0 && Date.now() - lastReport > 500) {
+      lastReport = Date.now();
+      await recordScanProgress(orm, job.id, Math.round((rows * job.payload.size_bytes) / Math.max(bytes, 1)));
+    }
+  }
+  await recordScanProgress(orm, job.id, rows, warnings);
+  job.total = rows;
+}
+
+/** The file's rows in batches, skipping the first `skip` rows (already applied). */
+async function* batchesOf(orm: Orm, job: ImportJobState, skip: number, size: number): AsyncGenerator<ImportRow[]> {
+  let header: ImportHeader | null = null;
+  let batch: ImportRow[] = [];
+  for await (const item of readImportRecords(readUpload(orm, job.payload.upload_id))) {
+    if ('header' in item) header = item.header;
+    else if (skip > 0) skip--;
+    else {
+      batch.push(toImportRow(item.record, header!, job.payload.mode));
+      if (batch.length >= size) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl): Promise<ImportOutcome> {
+  let { processed, counts } = job;
+  let errorSeq = await nextErrorSeq(orm, job.id);
+  const upload = { id: job.id, uploadId: job.payload.upload_id };
+  for await (const rows of batchesOf(orm, job, processed, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
+    if (control.stopping()) return 'handed_back';
+    const next = await inApplyTransaction(orm, async (client) => {
+      const state = await lockImportJob(client, job.id);
+      if (!state || state.status !== 'running') return 'finished' as const;
+      if (state.processed !== processed) throw new LostImportError(`import ${job.id}: checkpoint moved from ${processed} to ${state.processed}`);
+      if (state.cancelRequested) {
+        await finishImportJob(client, upload, { status: 'cancelled', processed, counts, exactTotal: false });
+        return 'finished' as const;
+      }
+      const batch = await applyImportBatch(client, rows);
+      const checkpoint = { processed: processed + rows.length, counts: addCounts(counts, batch.counts), errors: batch.errors, firstErrorSeq: errorSeq };
+      await writeCheckpoint(client, job.id, checkpoint);
+      return checkpoint;
+    });
+    if (next === 'finished') return 'finished';
+    // Only a committed checkpoint moves the local one.
+    ({ processed, counts } = next);
+    errorSeq += next.errors.length;
+  }
+  await inTransaction(orm, async (client) => {
+    const state = await lockImportJob(client, job.id);
+    if (!state || state.status !== 'running') return;
+    if (state.processed !== processed) throw new LostImportError(`import ${job.id}: checkpoint moved from ${processed} to ${state.processed}`);
+    await finishImportJob(client, upload, { status: finalStatus(counts), processed, counts, exactTotal: true });
+  });
+  return 'finished';
+}
+
+const finalStatus = (counts: Counts): JobStatus => (counts.invalid > 0 ? 'completed_with_errors' : 'completed');
+
+/** Thrown out of the dry run's transaction so that it rolls back. */
+class DryRunEnd extends Error {
+  constructor(readonly reason: 'done' | 'cancelled' | 'handed_back') {
+    super(`dry run ${reason}`);
+  }
+}
+
+/**
+ * A dry run applies the same batches in ONE transaction under the apply lock and rolls it back:
+ * it reports exactly what the import would report at that moment and changes nothing. It holds
+ * the apply lock (so other writes wait) for its whole duration. Interrupted, it starts over.
+ */
+async function dryRun(orm: Orm, job: ImportJobState, control: ImportControl): Promise<ImportOutcome> {
+  await resetImportProgress(orm, job.id);
+  let processed = 0;
+  let counts = zeroCounts();
+  let errorSeq = 1;
+  let reason: DryRunEnd['reason'];
+  try {
+    await inApplyTransaction(orm, async (client) => {
+      for await (const rows of batchesOf(orm, job, 0, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
+        if (control.stopping()) throw new DryRunEnd('handed_back');
+        const batch = await applyImportBatch(client, rows);
+        processed += rows.length;
+        counts = addCounts(counts, batch.counts);
+        const { cancelRequested } = await reportDryRunBatch(orm, job.id, { processed, counts, errors: batch.errors, firstErrorSeq: errorSeq });
+        errorSeq += batch.errors.length;
+        if (cancelRequested) throw new DryRunEnd('cancelled');
+      }
+      throw new DryRunEnd('done');
+    });
+    throw new Error('unreachable: the dry run transaction must roll back');
+  } catch (err) {
+    if (!(err instanceof DryRunEnd)) throw err;
+    reason = err.reason;
+  }
+  if (reason === 'handed_back') return 'handed_back';
+  await inTransaction(orm, (client) =>
+    finishImportJob(client, { id: job.id, uploadId: job.payload.upload_id }, {
+      status: reason === 'cancelled' ? 'cancelled' : finalStatus(counts),
+      processed,
+      counts,
+      exactTotal: reason === 'done',
+    }),
+  );
+  return 'finished';
+}

@@ -1,0 +1,59 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import busboy from 'busboy';
+import { AppError } from '../errors.js';
+
+/** The multipart field that carries the CSV. */
+export const FILE_FIELD = 'file';
+
+/**
+ * Streams the bytes of the `file` field of a multipart/form-data body, without buffering it:
+ * busboy parses the body as it arrives and pauses it while we are busy storing a chunk. Other
+ * fields and files are skipped. A body without a `file` field is a 400.
+ */
+export async function* multipartFile(
+  body: ReadableStream<Uint8Array> | null,
+  headers: Record<string, string>,
+  maxBytes: number,
+): AsyncGenerator<Buffer> {
+  let parser: busboy.Busboy;
+  try {
+    // One byte over the limit is enough for the caller to answer 413.
+    parser = busboy({ headers, limits: { fileSize: maxBytes + 1, fields: 50, fieldSize: 64 * 1024 } });
+  } catch (err) {
+    throw new AppError('invalid', `not a valid multipart/form-data body: ${(err as Error).message}`);
+  }
+  if (!body) throw new AppError('invalid', `the multipart body has no field named "${FILE_FIELD}"`);
+  const input = Readable.fromWeb(body);
+  let found = false;
+  const file = new Promise<Readable>((resolve, reject) => {
+    parser.on('file', (name, stream) => {
+      if (name === FILE_FIELD && !found) {
+        found = true;
+        resolve(stream);
+      } else stream.resume();
+    });
+    parser.on('error', (err) => reject(new AppError('invalid', `not a valid multipart/form-data body: ${(err as Error).message}`)));
+    parser.on('close', () => reject(new AppError('invalid', `the multipart body has no field named "${FILE_FIELD}"`)));
+    input.on('error', reject);
+  });
+  file.catch(() => {}); // awaited below
+  const closed = new Promise<void>((resolve) => parser.on('close', resolve));
+  input.pipe(parser);
+  const stream = await file;
+  // A parse error after the file began must fail the upload, not end it early.
+  parser.on('error', (err) => stream.destroy(err as Error));
+  input.on('error', (err) => stream.destroy(err));
+  let complete = false;
+  try {
+    for await (const piece of stream) yield piece as Buffer;
+    complete = true;
+  } finally {
+    if (!complete) {
+      input.unpipe(parser);
+      input.destroy();
+    }
+  }
+  // Read the rest of the body (the closing boundary, any later field) before answering.
+  await closed;
+}

@@ -1,0 +1,91 @@
+import { UnrecoverableError, WaitingError, Worker, type Processor } from 'bullmq';
+import { isTransientDbError } from '../src/db/apply-transaction.js';
+import type { Deps } from '../src/deps.js';
+import { runImport, LostImportError, type ImportOutcome } from '../src/imports/import.service.js';
+import { oldestUnfinishedImport } from '../src/imports/import.repository.js';
+import { withImportLock } from '../src/imports/import-lock.js';
+import { FINISHED, jobStatus, markJobFailed } from '../src/jobs/job.repository.js';
+import type { JobData } from '../src/queues/queues.js';
+import type { RunningWorker } from './index.js';
+
+/**
+ * The `imports` queue worker. Imports apply one at a time, in acceptance order: a BullMQ job only
+ * says "imports have work"; under a session advisory lock of its own, the processor runs the
+ * oldest unfinished import in PostgreSQL until its own job is finished. On SIGTERM it stops at the
+ * next batch boundary and moves its BullMQ job back to wait, so another worker continues at once
+ * from the checkpoint. A worker killed outright loses its BullMQ lock: the stalled checker hands
+ * the job to another worker (short lock, so within seconds), which resumes from the checkpoint.
+ */
+export function createImportWorker(deps: Deps, opts: { batchRows?: number } = {}): RunningWorker {
+  const log = deps.logger.child({ worker: 'imports' });
+  let stopping = false;
+  const control = { stopping: () => stopping, batchRows: opts.batchRows };
+
+  const processor: Processor<JobData, unknown, 'apply-import'> = async (job, token) => {
+    switch (job.name) {
+      case 'apply-import': {
+        const outcome = await withImportLock(deps.orm, control.stopping, () => drainUntilFinished(job.data.jobId));
+        if (outcome === 'handed_back') {
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        return { status: await jobStatus(deps.orm, job.data.jobId) };
+      }
+      default: {
+        const unknown: never = job.name;
+        throw new UnrecoverableError(`unknown job name ${String(unknown)}`);
+      }
+    }
+  };
+
+  /** Runs the oldest unfinished imports, one after another, until `jobId` is finished. */
+  const drainUntilFinished = async (jobId: string): Promise<ImportOutcome> => {
+    for (;;) {
+      const status = await jobStatus(deps.orm, jobId);
+      if (status === null) throw new UnrecoverableError(`import ${jobId} is not in PostgreSQL`);
+      if (FINISHED.has(status)) return 'finished';
+      const next = (await oldestUnfinishedImport(deps.orm)) ?? jobId;
+      const outcome = await runLogged(next);
+      if (outcome === 'handed_back') return outcome;
+    }
+  };
+
+  const runLogged = async (jobId: string): Promise<ImportOutcome> => {
+    const started = Date.now();
+    try {
+      const outcome = await runImport(deps.orm, jobId, control);
+      log.info({ job_id: jobId, outcome, ms: Date.now() - started }, 'import run ended');
+      return outcome;
+    } catch (err) {
+      if (err instanceof LostImportError) {
+        log.warn({ job_id: jobId, err: err.message }, 'import advanced elsewhere; leaving it');
+        return 'finished';
+      }
+      if (isTransientDbError(err)) throw err; // BullMQ retries with backoff; the checkpoint makes it exact
+      // Not transient: a bug or data the database refuses. Retrying would fail the same way.
+      log.error({ job_id: jobId, err }, 'import failed');
+      await markJobFailed(deps.orm, jobId, `import failed: ${(err as Error).message}`);
+      return 'finished';
+    }
+  };
+
+  const worker = new Worker<JobData, unknown, 'apply-import'>('imports', processor, {
+    connection: deps.redis,
+    prefix: deps.config.queuePrefix,
+    concurrency: 1,
+    // A killed worker's import is picked up again within seconds; a false stall is harmless
+    // (the import lock and the checkpoint decide who applies what), so allow many.
+    lockDuration: 10_000,
+    stalledInterval: 5_000,
+    maxStalledCount: 1_000,
+  });
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  worker.on('failed', (job, err) => log.warn({ job_id: job?.data.jobId, err: err.message }, 'import job attempt failed'));
+  return {
+    name: 'imports',
+    close: async () => {
+      stopping = true;
+      await worker.close();
+    },
+  };
+}
