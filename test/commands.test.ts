@@ -140,7 +140,7 @@ describe('batches', () => {
     }
     workers = await startWorkers(workerDeps);
     for (const id of ids) expect((await waitForJob(app, id)).status).toBe('completed');
-    const [{ n }] = await sql<{ n: string }>(`select count(distinct finished_at) as n from jobs where id = any(?::uuid[])`, [`{${ids.join(",")}}`]);
+    const [{ n }] = (await sql<{ n: string }>(`select count(distinct finished_at) as n from jobs where id = any(?::uuid[])`, [`{${ids.join(",")}}`])) as [{ n: string }];
     expect(Number(n)).toBeLessThan(30);
     const active = await sql<{ name: string }>(`select distinct c.name from course_enrollments e join courses c on c.id = e.course_id where e.active`);
     expect(active).toEqual([{ name: 'Chemistry' }]);

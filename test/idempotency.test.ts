@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 beforeEach(() => truncateAll(deps));
 
-const jobCount = async () => Number((await deps.orm.em.getConnection().execute('select count(*) as n from jobs'))[0].n);
+const jobCount = async () => Number((await deps.orm.em.getConnection().execute('select count(*) as n from jobs'))[0]!.n);
 const body = { email: 'a@x.edu', name: 'A', course_name: 'Art' };
 
 describe('Idempotency-Key (CONTRACT §4)', () => {

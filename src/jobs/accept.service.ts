@@ -2,7 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import { withPgClient } from '../db/orm.js';
 import { AppError } from '../errors.js';
-import { enqueueJob } from '../queues/queues.js';
+import { createBatcher } from '../batcher.js';
+import { enqueueJob, jobOptions } from '../queues/queues.js';
+import { zeroCounts } from '../domain/counts.js';
 import { insertJob, type JobType } from './job.repository.js';
 
 /** The answer to an accepted write (CONTRACT §4). */
@@ -31,41 +33,44 @@ function canonicalJson(value: unknown): string {
 export const statusUrl = (jobId: string) => `/api/v1/jobs/${jobId}`;
 
 /**
- * Durably accepts a command job: the job row (and the idempotency key with its answer) commit in
- * one transaction before the 202; only then is BullMQ told. If that enqueue fails the job is still
+ * Durably accepts a command job: the job row (and the idempotency key with its answer) commit
+ * before the 202; only then is BullMQ told. Requests without a key are group-committed: all that
+ * arrive together share one INSERT and one BullMQ addBulk. If that enqueue fails the job is still
  * safe: the reconciler enqueues every queued job BullMQ does not hold.
  * A key seen before answers the first answer again, or 422 when the request differs.
  */
 export async function acceptJob(
-  deps: Pick<Deps, 'orm' | 'queues' | 'logger' | 'metrics'>,
-  job: { type: JobType; payload: unknown; total: number | null },
+  deps: AcceptDeps,
+  job: { type: 'command' | 'batch'; payload: unknown; total: number | null },
   idempotency: Idempotency | null,
 ): Promise<Accepted> {
   const id = randomUUID();
   const accepted: Accepted = { status: 202, body: { job_id: id, status_url: statusUrl(id) } };
+  if (!idempotency) {
+    // The common case: group-committed with the other requests arriving at the same moment.
+    await acceptorFor(deps)({ id, ...job });
+    deps.metrics.jobsAccepted.inc({ type: job.type });
+    return accepted;
+  }
   const replay = await withPgClient(deps.orm, async (client) => {
     await client.query('begin');
     try {
-      if (idempotency) {
-        // A concurrent twin waits here on the key's unique index until we commit, then replays.
-        const claimed = await client.query(
-          `insert into idempotency_keys (key, fingerprint) values ($1, $2) on conflict (key) do nothing`,
-          [idempotency.key, idempotency.fingerprint],
-        );
-        if (claimed.rowCount === 0) {
-          await client.query('rollback');
-          return replayKey(client, idempotency);
-        }
+      // A concurrent twin waits here on the key's unique index until we commit, then replays.
+      const claimed = await client.query(
+        `insert into idempotency_keys (key, fingerprint) values ($1, $2) on conflict (key) do nothing`,
+        [idempotency.key, idempotency.fingerprint],
+      );
+      if (claimed.rowCount === 0) {
+        await client.query('rollback');
+        return replayKey(client, idempotency);
       }
       await insertJob(client, { id, ...job });
-      if (idempotency) {
-        await client.query(`update idempotency_keys set job_id = $2, response_status = $3, response_body = $4 where key = $1`, [
-          idempotency.key,
-          id,
-          accepted.status,
-          JSON.stringify(accepted.body),
-        ]);
-      }
+      await client.query(`update idempotency_keys set job_id = $2, response_status = $3, response_body = $4 where key = $1`, [
+        idempotency.key,
+        id,
+        accepted.status,
+        JSON.stringify(accepted.body),
+      ]);
       await client.query('commit');
       return null;
     } catch (err) {
@@ -75,12 +80,49 @@ export async function acceptJob(
   });
   if (replay) return replay;
   deps.metrics.jobsAccepted.inc({ type: job.type });
-  try {
-    await enqueueJob(deps.queues, job.type, id);
-  } catch (err) {
-    deps.logger.warn({ err, job_id: id }, 'enqueue failed after commit: the reconciler will enqueue the job');
-  }
+  await enqueueOrLeaveToReconciler(deps, () => enqueueJob(deps.queues, job.type, id), [id]);
   return accepted;
+}
+
+type AcceptDeps = Pick<Deps, 'orm' | 'queues' | 'logger' | 'metrics'>;
+type NewCommandJob = { id: string; type: 'command' | 'batch'; payload: unknown; total: number | null };
+
+const acceptors = new WeakMap<AcceptDeps, (job: NewCommandJob) => Promise<void>>();
+
+/** One group-commit batcher per process wiring: one INSERT and one BullMQ addBulk per batch. */
+function acceptorFor(deps: AcceptDeps) {
+  let acceptor = acceptors.get(deps);
+  if (!acceptor) {
+    acceptor = createBatcher<NewCommandJob>((jobs) => insertAndEnqueue(deps, jobs), { maxInFlight: 4, maxBatch: 500 });
+    acceptors.set(deps, acceptor);
+  }
+  return acceptor;
+}
+
+async function insertAndEnqueue(deps: AcceptDeps, jobs: NewCommandJob[]): Promise<void> {
+  const counts = JSON.stringify(zeroCounts());
+  await withPgClient(deps.orm, (client) =>
+    client.query(
+      `insert into jobs (id, type, payload, total, counts)
+       select id, type, payload, total, $5::jsonb from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[]) as j(id, type, payload, total)`,
+      [jobs.map((j) => j.id), jobs.map((j) => j.type), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.total), counts],
+    ),
+  );
+  const ids = jobs.map((j) => j.id);
+  await enqueueOrLeaveToReconciler(
+    deps,
+    () => deps.queues.commands.addBulk(jobs.map((j) => ({ name: 'apply-command' as const, data: { jobId: j.id }, opts: jobOptions(j.id) }))),
+    ids,
+  );
+}
+
+/** The jobs are committed already: an enqueue failure is logged, and the reconciler enqueues them later. */
+async function enqueueOrLeaveToReconciler(deps: AcceptDeps, enqueue: () => Promise<unknown>, ids: string[]): Promise<void> {
+  try {
+    await enqueue();
+  } catch (err) {
+    deps.logger.warn({ err, job_ids: ids.slice(0, 10), jobs: ids.length }, 'enqueue failed after commit: the reconciler will enqueue the jobs');
+  }
 }
 
 /** The answer stored under a key: the same answer, 422 for another request, 409 while still being accepted. */

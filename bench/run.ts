@@ -1,0 +1,19 @@
+/**
+ * `npm run bench [-- commands|imports]`: runs the benchmarks and prints their figures and ratios.
+ * Figures are measured side by side in one run; the machine is noisy, so compare ratios.
+ */
+const suites: Record<string, () => Promise<void>> = {
+  commands: async () => (await import('./commands.bench.js')).runCommandsBench(),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((w) => !suites[w]);
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length ? wanted : Object.keys(suites)) {
+  console.log(`\n=== ${name} ===`);
+  await suites[name]!();
+}
+process.exit(0);

@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { pino } from 'pino';
+import { migrate } from '../src/db/migrate.js';
+
+/** Shared pieces of the benchmarks: fresh databases, child processes, percentiles. */
+
+export const PG_ADMIN = process.env.BENCH_PG_ADMIN ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const BENCH_REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/10';
+export const TOKENS = { admin: 'bench-admin-token-0123456789', read: 'bench-read-token-01234567890' };
+
+/** Drops and recreates database `name` with every migration; returns its URL. */
+export async function freshDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+  await admin.end();
+  const url = PG_ADMIN.replace(/\/[^/]*$/, `/${name}`);
+  await migrate(url, pino({ level: 'silent' }));
+  return url;
+}
+
+/** Starts one of the service's entry points as its own process. */
+export function startProcess(entry: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ADMIN_TOKEN: TOKENS.admin, READ_TOKEN: TOKENS.read, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+/** Resolves once the child prints a line containing `text`. */
+export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${text}" within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/** Stops a child with SIGTERM and waits for it. */
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+/** Polls until `check` is true; returns the seconds it took. */
+export async function timeUntil(check: () => Promise<boolean>, everyMs = 50, timeoutMs = 600_000): Promise<number> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > timeoutMs) throw new Error('benchmark step timed out');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return (performance.now() - start) / 1000;
+}
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
