@@ -78,3 +78,25 @@ describe('exactly-once effect on at-least-once delivery', () => {
     expect(await sql(`select count(*)::int as n from course_enrollments where active`)).toEqual([{ n: BATCHES * PER_BATCH }]);
   });
 });
+
+describe('retention', () => {
+  it('deletes finished jobs past JOB_RETENTION_HOURS and idempotency keys past 24 hours, nothing newer', async () => {
+    await sql(`insert into jobs (id, type, payload, status, finished_at, created_at) values
+      ('00000000-0000-4000-8000-000000000001', 'command', '{}', 'completed', now() - interval '200 hours', now() - interval '200 hours'),
+      ('00000000-0000-4000-8000-000000000002', 'command', '{}', 'completed', now() - interval '100 hours', now() - interval '100 hours'),
+      ('00000000-0000-4000-8000-000000000003', 'command', '{}', 'queued', null, now() - interval '300 hours')`);
+    await sql(`insert into idempotency_keys (key, fingerprint, created_at) values ('old', 'x', now() - interval '200 hours'), ('new', 'x', now() - interval '23 hours')`);
+    const workerDeps = await createTestDeps('worker', config);
+    try {
+      const report = await reconcileOnce(workerDeps, 0);
+      expect(report).toMatchObject({ deletedJobs: 1, deletedKeys: 1 });
+    } finally {
+      await workerDeps.close();
+    }
+    expect((await sql(`select id from jobs order by id`)).map((r) => r.id)).toEqual([
+      '00000000-0000-4000-8000-000000000002',
+      '00000000-0000-4000-8000-000000000003',
+    ]);
+    expect(await sql(`select key from idempotency_keys`)).toEqual([{ key: 'new' }]);
+  });
+});
