@@ -70,18 +70,15 @@ export function pageRequestOf(params: { cursor: number; limit: number }): PageRe
 }
 
 /**
- * Parses request input (query or path params) with a zod schema, or throws a 400 `invalid`
- * whose message and details name every bad parameter.
+ * Parses request input (query or path params) with a zod schema, or throws a 400 `invalid` whose
+ * message names every bad parameter and whose details list them as `{field, message}`, the
+ * shape of the write API's validation errors.
  */
 export function parseParams<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => ({
-    parameter: issue.path.map(String).join('.') || 'query',
-    message: issue.message,
-  }));
-  const summary = problems.map((p) => `${p.parameter} ${p.message}`).join('; ');
-  throw new AppError('invalid', `invalid parameter: ${summary}`, { parameters: problems });
+  const details = result.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message }));
+  throw new AppError('invalid', details.map((d) => `${d.field}: ${d.message}`).join('; '), details);
 }
 
 /**
