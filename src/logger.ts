@@ -3,12 +3,19 @@ import type { Config } from './config.js';
 
 export type { Logger };
 
-/** The one pino logger of a process; children add `request_id` / `job_id` to every line they log. */
-export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, name: string): Logger {
-  return pino({
-    name,
-    level: config.logLevel,
+/**
+ * The one pino logger of a process; children add `request_id` / `job_id` to every line they log.
+ * Services log to stdout; command-line tools whose stdout is their report log to stderr.
+ */
+export function createLogger(
+  config: Pick<Config, 'logLevel' | 'logFormat'>,
+  name: string,
+  destination: 'stdout' | 'stderr' = 'stdout',
+): Logger {
+  const fd = destination === 'stdout' ? 1 : 2;
+  if (config.logFormat === 'pretty') {
     // pino-pretty is a dev dependency: pretty output is for people at a terminal, not for production.
-    transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { colorize: true } } : undefined,
-  });
+    return pino({ name, level: config.logLevel, transport: { target: 'pino-pretty', options: { colorize: true, destination: fd } } });
+  }
+  return pino({ name, level: config.logLevel }, pino.destination({ dest: fd, sync: true }));
 }

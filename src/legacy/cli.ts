@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { loadConfigOrExit, type Config } from '../config.js';
+import { loadConfigOrExit } from '../config.js';
 import { initORM, type Orm } from '../db/orm.js';
-import type { Logger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { findLegacyTables } from './legacy.repository.js';
 import { noLegacyTablesLine } from './report.js';
 
@@ -50,18 +49,6 @@ export function parseToolArgs(argv: string[], tool: LegacyTool): Parsed {
   return { kind: 'run', args: { json: values.json === true, commit: values.commit === true, batchSize } };
 }
 
-/**
- * The service's logger settings (LOG_LEVEL, LOG_FORMAT), but on stderr: stdout carries the report,
- * and with `--json` it must be nothing but JSON. (`createLogger` always writes to stdout.)
- */
-export function createToolLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, name: string): Logger {
-  if (config.logFormat === 'pretty') {
-    const transport = { target: 'pino-pretty', options: { colorize: true, destination: 2 } };
-    return pino({ name, level: config.logLevel, transport });
-  }
-  return pino({ name, level: config.logLevel }, pino.destination({ dest: 2, sync: true }));
-}
-
 /** What a tool's body gets: the ORM, the logger, its arguments, and where to print its report. */
 export type ToolContext = { orm: Orm; logger: Logger; args: ToolArgs; print(text: string, json: object): void };
 
@@ -86,7 +73,7 @@ export async function runLegacyTool(
   }
   const { args } = parsed;
   const config = loadConfigOrExit();
-  const logger = createToolLogger(config, tool.name);
+  const logger = createLogger(config, tool.name, 'stderr');
   const print = (text: string, json: object) => process.stdout.write(`${args.json ? JSON.stringify(json) : text}\n`);
   let orm: Orm | undefined;
   try {
