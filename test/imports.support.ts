@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Config } from '../src/config.js';
 import type { App } from '../src/http/app.js';
 import type { Deps } from '../src/deps.js';
 import type { JobView } from '../src/jobs/job.repository.js';
@@ -68,4 +70,25 @@ export function cleanCsv(n: number, opts: { from?: number; courses?: number; cou
   const lines = ['name,email,course_name'];
   for (let i = from; i < from + n; i++) lines.push(`Student ${i},student${i}@example.edu,${opts.course ? opts.course(i) : `Course ${i % courses}`}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Starts `workers/main.ts` (what `npm run start:worker` runs) as ONE real process with the test's
+ * config. Not through the `tsx` CLI: that wrapper runs the worker in a child process, so a SIGKILL
+ * would hit the wrapper, not the worker, and it turns a slow SIGTERM into a SIGKILL after 30 ms.
+ */
+export function spawnImportWorker(config: Config): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      DATABASE_URL: config.databaseUrl,
+      REDIS_URL: config.redisUrl,
+      QUEUE_PREFIX: config.queuePrefix,
+      ADMIN_TOKEN: config.adminToken,
+      READ_TOKEN: config.readToken,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }

@@ -1,0 +1,150 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Deps } from '../src/deps.js';
+import { createApp, type App } from '../src/http/app.js';
+import type { JobView } from '../src/jobs/job.repository.js';
+import { finished, pollJob, spawnImportWorker, uploadCsv } from './imports.support.js';
+import { createTestDeps, truncateAll } from './support/deps.js';
+import { ADMIN, testConfig } from './support/env.js';
+import { exited, until } from './support/processes.js';
+
+/**
+ * Exact resume (issue 4): real worker processes, killed with SIGKILL or stopped with SIGTERM in
+ * the middle of a real import; the import finishes from its last checkpoint with exact counts.
+ */
+
+const config = testConfig();
+let api: Deps;
+let app: App;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  api = await createTestDeps('api', config);
+  app = createApp(api);
+});
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await api.queues.imports.obliterate({ force: true }).catch(() => {});
+  await api.close();
+});
+beforeEach(() => truncateAll(api));
+
+const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
+/** Starts a real worker process and waits until the imports queue sees `expected` workers. */
+const worker = async (expected: number) => {
+  const child = spawnImportWorker(config);
+  children.push(child);
+  await until(`${expected} import worker(s) connected`, async () => (await api.queues.imports.getWorkersCount()) >= expected, 30_000);
+  return child;
+};
+const view = async (id: string) => (await (await app.request(`/api/v1/jobs/${id}`, { headers: ADMIN })).json()) as JobView;
+
+/**
+ * `n` rows: every 1000th has a bad email (a row error); every 100th repeats the previous row's
+ * student in capitals with the same course (unchanged). Everything else creates a student.
+ */
+function rosterWithDuplicatesAndErrors(n: number) {
+  const lines = ['name,email,course_name'];
+  for (let i = 0; i < n; i++) {
+    if (i % 1000 === 999) lines.push(`Bad ${i},not-an-email-${i},Course ${i % 50}`);
+    else if (i % 100 === 50) lines.push(`Student ${i - 1},STUDENT${i - 1}@EXAMPLE.EDU,COURSE ${(i - 1) % 50}`);
+    else lines.push(`Student ${i},student${i}@example.edu,Course ${i % 50}`);
+  }
+  const invalid = Math.floor(n / 1000);
+  const unchanged = Math.floor((n + 49) / 100);
+  const created = n - invalid - unchanged;
+  return {
+    csv: `${lines.join('\n')}\n`,
+    counts: {
+      rows: n,
+      valid: n - invalid,
+      invalid,
+      students_created: created,
+      students_updated: 0,
+      enrollments_created: created,
+      enrollments_activated: 0,
+      enrollments_deactivated: 0,
+      unchanged,
+    },
+  };
+}
+
+/** Nothing doubled: the tables and the error list hold exactly what one application gives. */
+async function expectExactlyOnce(job: JobView, expected: ReturnType<typeof rosterWithDuplicatesAndErrors>['counts']) {
+  expect(job.status).toBe('completed_with_errors');
+  expect(job.counts).toEqual(expected);
+  expect(job.progress).toMatchObject({ processed: expected.rows, total: expected.rows, percent: 100 });
+  const [tables] = await sql(
+    `select (select count(*)::int from students) as students, (select count(*)::int from course_enrollments) as enrollments,
+            (select count(*)::int from job_errors where job_id = ?) as errors,
+            (select count(distinct line)::int from job_errors where job_id = ?) as error_lines`,
+    [job.id, job.id],
+  );
+  expect(tables).toEqual({ students: expected.students_created, enrollments: expected.enrollments_created, errors: expected.invalid, error_lines: expected.invalid });
+}
+
+describe('a worker killed with SIGKILL mid-import', () => {
+  it('another worker finishes the import from the last checkpoint: exact counts, nothing doubled', async () => {
+    const { csv, counts } = rosterWithDuplicatesAndErrors(100_000);
+    const first = await worker(1);
+    const res = await uploadCsv(app, csv);
+    expect(res.status).toBe(202);
+    const id = res.body.job_id;
+
+    // While it runs, progress moves at least once a second.
+    let last = await pollJob(app, id, (j) => j.progress.processed > 0, 60_000);
+    let lastChange = Date.now();
+    let longestGap = 0;
+    while (last.progress.processed < 25_000) {
+      const now = await view(id);
+      expect(now.status).toBe('running');
+      if (now.progress.processed !== last.progress.processed) {
+        longestGap = Math.max(longestGap, Date.now() - lastChange);
+        lastChange = Date.now();
+        last = now;
+      }
+      if (Date.now() - lastChange > 5_000) throw new Error('no progress for 5 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(longestGap).toBeLessThan(1_000);
+    expect(last.progress.total).toBe(100_000);
+
+    first.kill('SIGKILL');
+    expect(await exited(first)).toBe('SIGKILL');
+    const atKill = (await view(id)).progress.processed;
+    expect(atKill).toBeLessThan(100_000);
+
+    const second = await worker(1);
+    const job = await pollJob(app, id, finished, 90_000);
+    await expectExactlyOnce(job, counts);
+    second.kill('SIGTERM');
+    expect(await exited(second)).toBe(0);
+  }, 120_000);
+});
+
+describe('a worker stopped with SIGTERM mid-import', () => {
+  it('hands the import back at the next batch boundary and another worker continues at once', async () => {
+    const { csv, counts } = rosterWithDuplicatesAndErrors(60_000);
+    const first = await worker(1);
+    const res = await uploadCsv(app, csv);
+    const id = res.body.job_id;
+    await pollJob(app, id, (j) => j.progress.processed >= 2_000, 60_000);
+    // The second worker is connected and idle, ready to take the job when it is handed back.
+    const second = await worker(2);
+    expect((await view(id)).status).toBe('running');
+
+    const stoppedAt = Date.now();
+    first.kill('SIGTERM');
+    expect(await exited(first)).toBe(0);
+    const handedBack = (await view(id)).progress.processed;
+    expect(handedBack).toBeLessThan(60_000);
+    // Taken over without waiting for a stalled-job check (lock 10 s + check every 5 s).
+    await pollJob(app, id, (j) => j.progress.processed > handedBack || finished(j), 6_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+
+    const job = await pollJob(app, id, finished, 60_000);
+    await expectExactlyOnce(job, counts);
+    second.kill('SIGTERM');
+    expect(await exited(second)).toBe(0);
+  }, 90_000);
+});
