@@ -8,8 +8,8 @@ import { studentPage } from '../../students/student-view.js';
 import type { AppEnv } from '../context.js';
 import { booleanParam, pageParams, pageRequestOf, parseParams, parseQuery, positiveIntString } from '../pagination.js';
 
-const rosterQuery = z.object({ active: booleanParam, ...pageParams });
-const courseIdParams = z.object({ id: positiveIntString });
+export const rosterQuery = z.object({ active: booleanParam, ...pageParams });
+export const courseIdParams = z.object({ id: positiveIntString });
 
 /** The course reads of CONTRACT §4: `GET /courses/{id}/students`, the course roster. */
 export function courseRoutes(deps: Pick<Deps, 'orm'>) {

@@ -11,7 +11,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ERROR_COLUMNS = ['line', 'column', 'code', 'message', 'value'] as const;
 const CSV_PAGE = 5_000;
 
-const errorsQuery = z.object({
+export const errorsQuery = z.object({
   cursor: z.string().regex(/^\d+$/, 'cursor must come from next_cursor').optional(),
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
   format: z.enum(['json', 'csv']).optional(),

@@ -9,14 +9,14 @@ import { studentPage, toStudentView } from '../../students/student-view.js';
 import type { AppEnv } from '../context.js';
 import { booleanParam, pageParams, pageRequestOf, parseParams, parseQuery, positiveIntString } from '../pagination.js';
 
-const studentListQuery = z.object({
+export const studentListQuery = z.object({
   email: z.string().optional(),
   course_name: z.string().optional(),
   active: booleanParam,
   ...pageParams,
 });
 
-const studentIdParams = z.object({ id: positiveIntString });
+export const studentIdParams = z.object({ id: positiveIntString });
 
 /**
  * The student reads of CONTRACT §4: the filtered, paginated list, one student by id, and the
