@@ -11,6 +11,7 @@ import { enrollmentRoutes } from './routes/enrollments.routes.js';
 import { courseRoutes } from './routes/courses.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { importRoutes } from './routes/imports.routes.js';
+import { jobEventRoutes } from './routes/job-events.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
 import { studentRoutes } from './routes/students.routes.js';
 
@@ -34,6 +35,7 @@ export function createApp(deps: Deps) {
   api.route('/', enrollmentRoutes(deps));
   api.route('/', adminStudentRoutes(deps));
   api.route('/', jobRoutes(deps));
+  api.route('/', jobEventRoutes(deps));
   api.route('/', importRoutes(deps));
   api.route('/', studentRoutes(deps));
   api.route('/', courseRoutes(deps));

@@ -1,0 +1,72 @@
+import { Hono } from 'hono';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import type { Deps } from '../../deps.js';
+import { AppError, errorBody } from '../../errors.js';
+import { FINISHED, findJob, type JobView } from '../../jobs/job.repository.js';
+import type { AppEnv } from '../context.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How often the stream reads the job, and how long it may stay silent before a keepalive comment. */
+export type JobEventTiming = { pollMs: number; keepaliveMs: number };
+const DEFAULT_TIMING: JobEventTiming = { pollMs: 500, keepaliveMs: 15_000 };
+
+/**
+ * `GET /jobs/{id}/events`: the job as Server-Sent Events. An event `progress` carries the job view
+ * (the JSON of `GET /jobs/{id}`) at once and then whenever it changes (read every `pollMs`); a
+ * comment line keeps quiet connections open; the last event is `done` with the finished job, then
+ * the stream closes. An unknown job is a plain 404 envelope. Polling stops when the client leaves.
+ */
+export function jobEventRoutes(deps: Pick<Deps, 'orm'>, timing: JobEventTiming = DEFAULT_TIMING) {
+  return new Hono<AppEnv>().get('/jobs/:id/events', async (c) => {
+    const id = c.req.param('id');
+    const first = UUID.test(id) ? await findJob(deps.orm, id) : null;
+    if (!first) throw new AppError('not_found', `no job ${id}`);
+    const log = c.var.log;
+    c.header('X-Accel-Buffering', 'no'); // proxies such as nginx would otherwise hold the events back
+    return streamSSE(c, async (stream) => {
+      try {
+        await followJob(stream, first, () => findJob(deps.orm, id), timing);
+      } catch (err) {
+        // The status line is long gone: say it in the stream (an `error` event), then close.
+        log?.error({ err, job_id: id }, 'job event stream failed');
+        if (!stream.aborted) await stream.writeSSE({ event: 'error', data: JSON.stringify(errorBody('internal', 'could not read the job')) });
+      }
+    });
+  });
+}
+
+/** Writes `progress` events until the job has finished, then `done`; returns early if the client left. */
+async function followJob(
+  stream: SSEStreamingApi,
+  first: JobView,
+  read: () => Promise<JobView | null>,
+  timing: JobEventTiming,
+): Promise<void> {
+  let job: JobView | null = first;
+  let sent = '';
+  let lastWrite = Date.now();
+  let seq = 0;
+  while (!stream.aborted) {
+    if (!job) {
+      // Removed under us (retention): nothing more will come.
+      await stream.writeSSE({ event: 'error', data: JSON.stringify(errorBody('not_found', 'the job no longer exists')) });
+      return;
+    }
+    const data = JSON.stringify(job);
+    if (FINISHED.has(job.status)) {
+      await stream.writeSSE({ event: 'done', data, id: String(++seq) });
+      return;
+    }
+    if (data !== sent) {
+      await stream.writeSSE({ event: 'progress', data, id: String(++seq) });
+      sent = data;
+      lastWrite = Date.now();
+    } else if (Date.now() - lastWrite >= timing.keepaliveMs) {
+      await stream.write(': keepalive\n\n');
+      lastWrite = Date.now();
+    }
+    await stream.sleep(timing.pollMs);
+    if (!stream.aborted) job = await read();
+  }
+}

@@ -1,0 +1,132 @@
+import { Hono } from 'hono';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readSse, type SseMessage } from '../src/cli/enroll/sse.js';
+import type { Orm } from '../src/db/orm.js';
+import type { Deps } from '../src/deps.js';
+import { createApp, type App } from '../src/http/app.js';
+import { jobEventRoutes } from '../src/http/routes/job-events.routes.js';
+import type { JobView } from '../src/jobs/job.repository.js';
+import { closeWorkers, startWorkers, type RunningWorker } from '../workers/index.js';
+import { createTestDeps, truncateAll } from './support/deps.js';
+import { READER, testConfig } from './support/env.js';
+import { send, waitForJob } from './support/jobs.js';
+import { until } from './support/processes.js';
+
+let api: Deps;
+let workerDeps: Deps;
+let workers: RunningWorker[] = [];
+let app: App;
+
+beforeAll(async () => {
+  const config = testConfig();
+  api = await createTestDeps('api', config);
+  workerDeps = await createTestDeps('worker', config);
+  app = createApp(api);
+});
+afterAll(async () => {
+  await closeWorkers(workers);
+  await api.queues.commands.obliterate({ force: true });
+  await Promise.all([api.close(), workerDeps.close()]);
+});
+beforeEach(async () => {
+  await closeWorkers(workers);
+  workers = [];
+  await truncateAll(api);
+});
+
+/** A batch job of 3 commands, one of them invalid (a new student without a name). */
+async function acceptBatch(): Promise<string> {
+  const res = await send(app, 'POST', '/admin/enrollments/batch', {
+    commands: [
+      { email: 'a@x.edu', name: 'A', course_name: 'Art' },
+      { email: 'nobody@x.edu', course_name: 'Art' },
+      { email: 'a@x.edu', course_name: 'Biology', action: 'add' },
+    ],
+  });
+  expect(res.status).toBe(202);
+  return res.body.job_id;
+}
+
+const openEvents = (jobId: string, headers: Record<string, string> = READER) => app.request(`/api/v1/jobs/${jobId}/events`, { headers });
+
+const getJob = async (jobId: string) => (await (await app.request(`/api/v1/jobs/${jobId}`, { headers: READER })).json()) as JobView;
+
+describe('GET /jobs/{id}/events (Server-Sent Events)', () => {
+  it('sends the job as `progress` while it waits, then `done` with the final job, then closes', async () => {
+    const jobId = await acceptBatch();
+    const res = await openEvents(jobId);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const messages = readSse(res.body!);
+
+    const first = (await messages.next()).value as SseMessage;
+    expect(first).toMatchObject({ event: 'progress', id: '1' });
+    const queued = JSON.parse((first as { data: string }).data) as JobView;
+    expect(queued).toEqual(await getJob(jobId));
+    expect(queued).toMatchObject({ status: 'queued', progress: { processed: 0, total: 3 } });
+
+    workers = await startWorkers(workerDeps);
+    const rest: SseMessage[] = [];
+    for await (const m of messages) rest.push(m);
+    const events = rest.filter((m): m is Extract<SseMessage, { event: string }> => 'event' in m);
+    const done = events.at(-1)!;
+    expect(done.event).toBe('done');
+    expect(events.slice(0, -1).every((e) => e.event === 'progress')).toBe(true);
+    const final = JSON.parse(done.data) as JobView;
+    expect(final).toEqual(await getJob(jobId));
+    expect(final).toMatchObject({
+      status: 'completed_with_errors',
+      progress: { processed: 3, total: 3, percent: 100 },
+      counts: { rows: 3, valid: 2, invalid: 1, students_created: 1, enrollments_created: 2 },
+    });
+  });
+
+  it('a finished job gets `done` at once', async () => {
+    workers = await startWorkers(workerDeps);
+    const jobId = await acceptBatch();
+    await waitForJob(app, jobId);
+    const res = await openEvents(jobId);
+    const all: SseMessage[] = [];
+    for await (const m of readSse(res.body!)) all.push(m);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ event: 'done' });
+    expect(JSON.parse((all[0] as { data: string }).data)).toEqual(await getJob(jobId));
+  });
+
+  it('an unknown job is a JSON 404 before any stream; no token is a 401', async () => {
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      const res = await openEvents(id);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/application\/json/);
+      expect(await res.json()).toEqual({ error: { code: 'not_found', message: `no job ${id}` } });
+    }
+    expect((await openEvents(await acceptBatch(), {})).status).toBe(401);
+  });
+});
+
+describe('the event stream and its client', () => {
+  it('keeps a quiet stream open with comments, and stops reading the job when the client leaves', async () => {
+    const jobId = await acceptBatch(); // no workers: it stays queued
+    const conn = api.orm.em.getConnection();
+    let reads = 0;
+    // The real connection, counting the stream's reads of the job.
+    const countingOrm = { em: { getConnection: () => ({ execute: (...a: Parameters<typeof conn.execute>) => (reads++, conn.execute(...a)) }) } };
+    const eventsApp = new Hono().route('/', jobEventRoutes({ orm: countingOrm as unknown as Orm }, { pollMs: 10, keepaliveMs: 50 }));
+    const res = await eventsApp.request(`/jobs/${jobId}/events`);
+    const messages = readSse(res.body!);
+    expect((await messages.next()).value).toMatchObject({ event: 'progress' });
+    expect((await messages.next()).value).toEqual({ comment: 'keepalive' });
+    expect(reads).toBeGreaterThan(2);
+
+    await messages.return(undefined); // cancels the body, as a disconnecting client does
+    let settled = reads;
+    await until('the stream to stop reading', async () => {
+      const before = reads;
+      await new Promise((r) => setTimeout(r, 50));
+      settled = reads;
+      return settled === before;
+    }, 5_000, 0);
+    await new Promise((r) => setTimeout(r, 200)); // 20 poll intervals: a live stream would read ~20 times
+    expect(reads).toBe(settled);
+  });
+});
