@@ -128,6 +128,30 @@ describe('batches', () => {
     });
   });
 
+  it('lists errors page by page and as one CSV download', async () => {
+    const commands = Array.from({ length: 5 }, (_, i) => ({ email: `=nobody${i}@x.edu`, course_name: 'Art' }));
+    const job = await apply('POST', '/admin/enrollments/batch', { commands });
+    const read = { Authorization: 'Bearer test-read-token-0123456789' };
+    const lines: number[] = [];
+    let url = `/api/v1/jobs/${job.id}/errors?limit=2`;
+    for (let pages = 0; ; pages++) {
+      const page = await (await app.request(url, { headers: read })).json();
+      lines.push(...page.items.map((e: { line: number }) => e.line));
+      if (!page.next_cursor) break;
+      expect(pages).toBeLessThan(3);
+      url = `/api/v1/jobs/${job.id}/errors?limit=2&cursor=${page.next_cursor}`;
+    }
+    expect(lines).toEqual([1, 2, 3, 4, 5]);
+    const csv = await app.request(`/api/v1/jobs/${job.id}/errors`, { headers: { ...read, Accept: 'text/csv' } });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const rows = (await csv.text()).trim().split('\r\n');
+    expect(rows).toHaveLength(6);
+    expect(rows[0]).toBe('line,column,code,message,value');
+    expect(rows[1]).toBe('1,name,name_required,a new student needs a name,');
+    const bad = await app.request(`/api/v1/jobs/${job.id}/errors?cursor=xyz`, { headers: read });
+    expect(bad.status).toBe(400);
+  });
+
   it('many single commands share transactions, and keep each student’s order', async () => {
     // Accept 300 commands while the workers are paused, then let them drain.
     await Promise.all(workers.map((w) => w.close()));

@@ -1,21 +1,18 @@
 import { Hono } from 'hono';
-import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { csvLine } from '../../csv.js';
+import { pullStream } from '../../csv-stream.js';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 import { findJob, listJobErrors, requestCancel } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
+import { encodeCursor, pageParams, parseParams } from '../pagination.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ERROR_COLUMNS = ['line', 'column', 'code', 'message', 'value'] as const;
 const CSV_PAGE = 5_000;
 
-export const errorsQuery = z.object({
-  cursor: z.string().regex(/^\d+$/, 'cursor must come from next_cursor').optional(),
-  limit: z.coerce.number().int().min(1).max(1_000).default(100),
-  format: z.enum(['json', 'csv']).optional(),
-});
+export const errorsQuery = z.object({ ...pageParams, format: z.enum(['json', 'csv']).optional() });
 
 /** `GET /jobs/{id}`, `GET /jobs/{id}/errors` (JSON pages or the whole CSV), `POST /jobs/{id}/cancel`. */
 export function jobRoutes(deps: Deps) {
@@ -29,26 +26,27 @@ export function jobRoutes(deps: Deps) {
     .get('/jobs/:id', async (c) => c.json(await jobOr404(c.req.param('id'))))
     .get('/jobs/:id/errors', async (c) => {
       const job = await jobOr404(c.req.param('id'));
-      const q = errorsQuery.safeParse(c.req.query());
-      if (!q.success) throw new AppError('invalid', q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      const wantsCsv = q.data.format === 'csv' || (q.data.format === undefined && /text\/csv/.test(c.req.header('accept') ?? ''));
+      const q = parseParams(errorsQuery, c.req.query());
+      const wantsCsv = q.format === 'csv' || (q.format === undefined && /text\/csv/.test(c.req.header('accept') ?? ''));
       if (wantsCsv) {
-        c.header('Content-Type', 'text/csv; charset=utf-8');
-        c.header('Content-Disposition', `attachment; filename="job-${job.id}-errors.csv"`);
-        return stream(c, async (out) => {
-          await out.write(csvLine([...ERROR_COLUMNS]));
+        const body = pullStream('job errors download', c.var.log, async (write) => {
+          await write(csvLine([...ERROR_COLUMNS]));
           for (let after = 0, more = true; more; ) {
             const page = await listJobErrors(deps.orm, job.id, after, CSV_PAGE);
-            if (page.items.length) await out.write(page.items.map((e) => csvLine(ERROR_COLUMNS.map((k) => e[k]))).join(''));
+            if (page.items.length) await write(page.items.map((e) => csvLine(ERROR_COLUMNS.map((k) => e[k]))).join(''));
             after = page.items.at(-1)?.seq ?? after;
             more = page.more;
           }
         });
+        return c.body(body, 200, {
+          'Content-Type': 'text/csv; charset=utf-8',
+          'Content-Disposition': `attachment; filename="job-${job.id}-errors.csv"`,
+        });
       }
-      const page = await listJobErrors(deps.orm, job.id, Number(q.data.cursor ?? 0), q.data.limit);
+      const page = await listJobErrors(deps.orm, job.id, q.cursor, q.limit);
       return c.json({
         items: page.items.map(({ line, column, code, message, value }) => ({ line, column, code, message, value })),
-        next_cursor: page.more ? String(page.items.at(-1)!.seq) : null,
+        next_cursor: page.more ? encodeCursor(page.items.at(-1)!.seq) : null,
       });
     })
     .post('/jobs/:id/cancel', async (c) => {
