@@ -13,6 +13,8 @@ import { healthRoutes } from './routes/health.routes.js';
 import { importRoutes } from './routes/imports.routes.js';
 import { jobEventRoutes } from './routes/job-events.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
+import { openApiRoutes } from './openapi/index.js';
+import { pageRoutes } from './routes/pages.routes.js';
 import { studentRoutes } from './routes/students.routes.js';
 
 /** Builds the HTTP app: health and metrics at the root, the contract's API under /api/v1. */
@@ -26,6 +28,8 @@ export function createApp(deps: Deps) {
   );
 
   app.route('/', healthRoutes(deps));
+  app.route('/', openApiRoutes());
+  app.route('/', pageRoutes());
 
   const api = new Hono<AppEnv>();
   api.use(bearerAuth({ admin: deps.config.adminToken, read: deps.config.readToken }));

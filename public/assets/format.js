@@ -1,0 +1,60 @@
+// Number, size, duration and status wording for the admin page.
+
+const numbers = new Intl.NumberFormat('en');
+
+export const count = (n) => numbers.format(n);
+
+export function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export const STATUS_TEXT = {
+  queued: 'Queued: waiting for a worker',
+  running: 'Running',
+  completed: 'Completed',
+  completed_with_errors: 'Completed with errors',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+export const COUNT_LABELS = [
+  ['rows', 'Rows read'],
+  ['valid', 'Valid rows'],
+  ['invalid', 'Invalid rows (skipped)'],
+  ['students_created', 'Students created'],
+  ['students_updated', 'Students updated'],
+  ['enrollments_created', 'Enrollments created'],
+  ['enrollments_activated', 'Enrollments activated'],
+  ['enrollments_deactivated', 'Enrollments deactivated'],
+  ['unchanged', 'Rows that changed nothing'],
+];
+
+/**
+ * Rows per second over the last ten seconds of samples; null until there is enough to say.
+ * Call it with each new `processed` figure.
+ */
+export function rateMeter(windowMs = 10_000) {
+  const samples = [];
+  return (processed, now = performance.now()) => {
+    samples.push([now, processed]);
+    while (samples.length > 2 && now - samples[0][0] > windowMs) samples.shift();
+    const [t0, p0] = samples[0];
+    const seconds = (now - t0) / 1000;
+    return seconds >= 0.5 && processed > p0 ? (processed - p0) / seconds : null;
+  };
+}

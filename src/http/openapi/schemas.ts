@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { Counts } from '../../domain/counts.js';
+import { errorStatus } from '../../errors.js';
+import type { JobView } from '../../jobs/job.repository.js';
+import type { StudentView } from '../../students/student-view.js';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../jobs/accept.service.js';
+
+/**
+ * zod schemas of what the API answers, for the OpenAPI document only (the request schemas are the
+ * ones that validate requests, imported from the routes). `.meta({ id })` names a component; the
+ * `Same` checks at the bottom make a drift from the TypeScript types a compile error.
+ */
+
+const isoDate = z.string().meta({ format: 'date-time' });
+
+export const countsSchema = z
+  .object({
+    rows: z.number().int(),
+    valid: z.number().int(),
+    invalid: z.number().int(),
+    students_created: z.number().int(),
+    students_updated: z.number().int(),
+    enrollments_created: z.number().int(),
+    enrollments_activated: z.number().int(),
+    enrollments_deactivated: z.number().int(),
+    unchanged: z.number().int(),
+  })
+  .meta({ id: 'Counts', description: 'What a job did so far; a single action counts as one row.' });
+
+export const jobViewSchema = z
+  .object({
+    id: z.string().meta({ format: 'uuid' }),
+    type: z.enum(['command', 'batch', 'import']),
+    status: z.enum(['queued', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled']),
+    progress: z.object({
+      processed: z.number().int(),
+      total: z.number().int().nullable().meta({ description: 'null until known (imports count their rows first)' }),
+      percent: z.number().nullable(),
+    }),
+    counts: countsSchema,
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    result: z
+      .object({ student_id: z.number().int().nullable(), course_id: z.number().int().nullable(), enrollment_id: z.number().int().nullable() })
+      .optional()
+      .meta({ description: 'Only on a completed single action.' }),
+    warnings: z.array(z.string()).optional().meta({ description: 'File-level warnings of an import (e.g. ignored columns).' }),
+    created_at: isoDate,
+    started_at: isoDate.nullable(),
+    finished_at: isoDate.nullable(),
+  })
+  .meta({ id: 'Job', description: 'A job as GET /api/v1/jobs/{id} shows it.' });
+
+export const jobErrorSchema = z
+  .object({
+    line: z.number().int().nullable().meta({ description: 'File line of an import (the header is line 1), or the 1-based command of a batch.' }),
+    column: z.string().nullable(),
+    code: z.string(),
+    message: z.string(),
+    value: z.string().nullable(),
+  })
+  .meta({ id: 'JobRowError' });
+
+export const jobErrorPageSchema = z
+  .object({ items: z.array(jobErrorSchema), next_cursor: z.string().nullable() })
+  .meta({ id: 'JobRowErrorPage' });
+
+export const studentSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    email: z.string(),
+    course_id: z.number().int().nullable().meta({ description: 'The active enrollment (the earliest-created if several); null if none.' }),
+    course_name: z.string().nullable(),
+    enrollments: z.array(z.object({ course_id: z.number().int(), course_name: z.string(), active: z.boolean() })),
+    team_id: z.null(),
+    team_name: z.null(),
+    team_number: z.null(),
+  })
+  .meta({ id: 'Student', description: 'Team fields are always null (kept for compatibility).' });
+
+export const studentPageSchema = z
+  .object({ items: z.array(studentSchema), next_cursor: z.string().nullable().meta({ description: 'null on the last page' }) })
+  .meta({ id: 'StudentPage' });
+
+export const acceptedSchema = z
+  .object({ job_id: z.string().meta({ format: 'uuid' }), status_url: z.string().meta({ example: '/api/v1/jobs/6f1c2d3e-…' }) })
+  .meta({ id: 'Accepted', description: 'A write was stored durably and queued as a job.' });
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(errorStatus) as [keyof typeof errorStatus, ...Array<keyof typeof errorStatus>]),
+      message: z.string(),
+      details: z.unknown().optional().meta({ description: 'For `invalid`: a list of `{field, message}`.' }),
+    }),
+  })
+  .meta({ id: 'Error', description: 'Every error answer; never an HTML page or a stack trace.' });
+
+/** The `Idempotency-Key` header of every write. */
+export const idempotencyHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1)
+    .max(MAX_IDEMPOTENCY_KEY_LENGTH)
+    .optional()
+    .meta({
+      description:
+        'Kept at least 24 hours: the same key with the same request gets the first answer again (same status and body, no new job); ' +
+        'with a different request, 422; while the first is still being accepted, 409.',
+    }),
+});
+
+/** The query options of `POST /admin/imports`, mirrored from `parseImportOptions` (which is not zod). */
+export const importQuery = z.object({
+  mode: z.enum(['set', 'add']).default('set').meta({ description: 'The action of rows without an `action` column.' }),
+  dry_run: z.enum(['true', 'false', '1', '0']).default('false').meta({ description: 'Report what would change, change nothing.' }),
+});
+
+// Compile-time checks that the documented shapes are the served ones.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameJob: Same<z.infer<typeof jobViewSchema>, JobView> = true;
+const sameCounts: Same<z.infer<typeof countsSchema>, Counts> = true;
+const sameStudent: Same<z.infer<typeof studentSchema>, StudentView> = true;
+void [sameJob, sameCounts, sameStudent];
