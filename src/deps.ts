@@ -32,7 +32,7 @@ export async function createDeps(config: Config, role: 'api' | 'worker', logger?
     logger: log,
     orm,
     redis,
-    metrics: createMetrics(),
+    metrics: createMetrics({ orm, queues }),
     queues,
     close: () =>
       (closing ??= (async () => {

@@ -1,12 +1,33 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Orm } from './db/orm.js';
+import { zeroCounts, type Counts } from './domain/counts.js';
+import type { Queues } from './queues/queues.js';
+import { withTimeout } from './redis.js';
 
 /** The Prometheus series of one process, in a registry of its own (no global state). */
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export function createMetrics() {
+/** Where the scrape-time series come from: the API process reads them, the workers write them. */
+export type MetricSources = { orm: Orm; queues: Queues };
+
+/** A scrape never waits longer than this on PostgreSQL or Redis. */
+const SOURCE_TIMEOUT_MS = 5_000;
+/**
+ * Scrapes within this window share one read (the gauges of one scrape, several scrapers). The
+ * grouped query scans the jobs kept in PostgreSQL: about 0.2 s per 100,000 jobs on 2 cores.
+ */
+const SNAPSHOT_TTL_MS = 1_000;
+const COUNT_KEYS = Object.keys(zeroCounts()) as Array<keyof Counts>;
+
+/**
+ * Builds the registry. With `sources`, the job and queue series are read at scrape time: the jobs
+ * are finished by worker processes, so only PostgreSQL and Redis know the totals, and the process
+ * that serves /metrics asks them (one grouped query and one getJobCounts per queue per scrape).
+ */
+export function createMetrics(sources?: MetricSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'enroll_' });
-  return {
+  const metrics = {
     registry,
     httpDuration: new Histogram({
       name: 'enroll_http_request_duration_seconds',
@@ -17,9 +38,119 @@ export function createMetrics() {
     }),
     jobsAccepted: new Counter({
       name: 'enroll_jobs_accepted_total',
-      help: 'Jobs accepted by the API, by type',
+      help: 'Jobs accepted by this API process, by type',
       labelNames: ['type'] as const,
       registers: [registry],
     }),
+  };
+  if (sources) registerScrapeTimeSeries(registry, sources);
+  return metrics;
+}
+
+type Snapshot = {
+  jobs: Array<{ type: string; status: string; jobs: number; rows: Partial<Record<keyof Counts, number>> }>;
+  queues: Array<{ queue: string; counts: Record<string, number> }>;
+  up: { postgres: boolean; redis: boolean };
+};
+
+function registerScrapeTimeSeries(registry: Registry, sources: MetricSources): void {
+  const snapshot = sharedFor(SNAPSHOT_TTL_MS, () => readSnapshot(sources));
+  new Gauge({
+    name: 'enroll_jobs',
+    help: 'Jobs in PostgreSQL by type and status (finished ones are kept JOB_RETENTION_HOURS)',
+    labelNames: ['type', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const { jobs } = await snapshot();
+      this.reset();
+      for (const j of jobs) this.set({ type: j.type, status: j.status }, j.jobs);
+    },
+  });
+  new Gauge({
+    name: 'enroll_job_rows',
+    help: 'Sum of the counts of the batch and import jobs in PostgreSQL (dry runs left out), by job type and count',
+    labelNames: ['type', 'count'] as const,
+    registers: [registry],
+    async collect() {
+      const { jobs } = await snapshot();
+      this.reset();
+      for (const type of new Set(jobs.map((j) => j.type).filter((t) => t !== 'command'))) {
+        for (const key of COUNT_KEYS) {
+          const sum = jobs.filter((j) => j.type === type).reduce((n, j) => n + (j.rows[key] ?? 0), 0);
+          this.set({ type, count: key }, sum);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'enroll_queue_jobs',
+    help: 'BullMQ jobs by queue and state (getJobCounts)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      const { queues } = await snapshot();
+      this.reset();
+      for (const q of queues) for (const [state, n] of Object.entries(q.counts)) this.set({ queue: q.queue, state }, n);
+    },
+  });
+  new Gauge({
+    name: 'enroll_metrics_source_up',
+    help: 'Whether the last scrape could read the source (1) or not (0)',
+    labelNames: ['source'] as const,
+    registers: [registry],
+    async collect() {
+      const { up } = await snapshot();
+      this.set({ source: 'postgres' }, up.postgres ? 1 : 0);
+      this.set({ source: 'redis' }, up.redis ? 1 : 0);
+    },
+  });
+}
+
+/** One grouped query over `jobs` and one getJobCounts per queue; a source that fails is reported down, not thrown. */
+async function readSnapshot(sources: MetricSources): Promise<Snapshot> {
+  const sums = COUNT_KEYS.map((k) => `coalesce(sum((counts->>'${k}')::bigint) filter (where applied), 0) as "${k}"`).join(', ');
+  const [jobs, queues] = await Promise.allSettled([
+    withTimeout(
+      sources.orm.em.getConnection().execute<Array<Record<string, string>>>(
+        // Rows are summed for batches and real imports only (single commands are one row each, and
+        // skipping their counts keeps the scan cheap); payload is read for imports only.
+        `select type, status, count(*) as jobs, ${sums}
+           from (select type, status, counts,
+                        type = 'batch' or (type = 'import' and payload->>'dry_run' is distinct from 'true') as applied
+                   from jobs) j
+          group by type, status`,
+      ),
+      SOURCE_TIMEOUT_MS,
+      'postgres',
+    ),
+    withTimeout(
+      Promise.all(
+        (['commands', 'imports'] as const).map(async (queue) => ({ queue, counts: await sources.queues[queue].getJobCounts() })),
+      ),
+      SOURCE_TIMEOUT_MS,
+      'redis',
+    ),
+  ]);
+  return {
+    jobs:
+      jobs.status === 'fulfilled'
+        ? jobs.value.map((r) => ({
+            type: r.type!,
+            status: r.status!,
+            jobs: Number(r.jobs),
+            rows: Object.fromEntries(COUNT_KEYS.map((k) => [k, Number(r[k])])),
+          }))
+        : [],
+    queues: queues.status === 'fulfilled' ? queues.value : [],
+    up: { postgres: jobs.status === 'fulfilled', redis: queues.status === 'fulfilled' },
+  };
+}
+
+/** Memoizes an async read for `ttlMs`, sharing the one in flight. */
+function sharedFor<T>(ttlMs: number, read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > ttlMs) last = { at: Date.now(), value: read() };
+    return last.value;
   };
 }
