@@ -25,14 +25,15 @@ async function withinStallDeadline<T>(promise: Promise<T>, ms: number): Promise<
  * only once the reader has taken the chunk (backpressure), so memory stays flat. `produce` ends
  * (and frees what it holds, e.g. a pooled connection) when the reader cancels or takes nothing
  * for `stallMs`. A failure half-way errors the stream, so the response is cut off visibly
- * instead of ending like a complete file.
+ * instead of ending like a complete file. `onEnd` runs once it has finished, however it ended.
  */
 export function pullStream(
   what: string,
   log: Logger,
   produce: (write: (text: string) => Promise<void>) => Promise<void>,
-  stallMs = STALL_MS,
+  opts: { stallMs?: number; onEnd?: () => void } = {},
 ): ReadableStream<Uint8Array> {
+  const stallMs = opts.stallMs ?? STALL_MS;
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   const encoder = new TextEncoder();
@@ -52,6 +53,8 @@ export function pullStream(
         log.warn({ err }, `${what} failed`);
         await writer.abort(err).catch(() => {});
       }
+    } finally {
+      opts.onEnd?.();
     }
   })();
   return readable;

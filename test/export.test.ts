@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { knexOf } from '../src/db/orm.js';
 import type { Deps } from '../src/deps.js';
 import { createApp } from '../src/http/app.js';
+import { MAX_CONCURRENT_EXPORTS } from '../src/http/routes/students.routes.js';
 import { studentExportStream } from '../src/students/student-export.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, READER } from './support/env.js';
@@ -169,5 +170,22 @@ describe('GET /admin/students/export.csv: streaming from a database cursor', () 
     await reader.read();
     await eventually(() => pgClientsInUse() === 0);
     await expect(reader.read()).rejects.toThrow(/took nothing/);
+  });
+});
+
+describe('GET /admin/students/export.csv: concurrency', () => {
+  it('refuses a fourth export at once with 503 and Retry-After, and accepts again once one ends', async () => {
+    await student('Ana', 'ana@x.edu');
+    const open = await Promise.all(Array.from({ length: MAX_CONCURRENT_EXPORTS }, () => exportCsv()));
+    const refused = await exportCsv();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect((await refused.json()).error.code).toBe('unavailable');
+    await Promise.all(open.map((r) => r.text()));
+    await eventually(async () => {
+      const res = await exportCsv();
+      await res.text().catch(() => {});
+      return res.status === 200;
+    });
   });
 });

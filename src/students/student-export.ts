@@ -15,7 +15,7 @@ const exportLine = (row: ExportRow) => csvLine([row.id, row.name, row.email, row
  * previous one has been taken, so memory stays flat whatever the number of students. The pg
  * client goes back to the pool when the export ends, fails, or its reader goes away or hangs.
  */
-export function studentExportStream(orm: Orm, log: Logger, stallMs = STALL_MS): ReadableStream<Uint8Array> {
+export function studentExportStream(orm: Orm, log: Logger, stallMs = STALL_MS, onEnd?: () => void): ReadableStream<Uint8Array> {
   return pullStream(
     'student export',
     log,
@@ -24,6 +24,6 @@ export function studentExportStream(orm: Orm, log: Logger, stallMs = STALL_MS): 
         await write(csvLine([...EXPORT_COLUMNS]));
         for await (const batch of fetchStudentExportBatches(client)) await write(batch.map(exportLine).join(''));
       }),
-    stallMs,
+    { stallMs, onEnd },
   );
 }

@@ -18,12 +18,16 @@ export const studentListQuery = z.object({
 
 export const studentIdParams = z.object({ id: positiveIntString });
 
+/** Exports allowed at once per API process: each holds one of the pool's 10 connections. */
+export const MAX_CONCURRENT_EXPORTS = 3;
+
 /**
  * The student reads of CONTRACT §4: the filtered, paginated list, one student by id, and the
  * CSV export of every student. Mount after `GET /students/teams` (which answers 404), so that
  * `/students/:id` does not take it over.
  */
 export function studentRoutes(deps: Pick<Deps, 'orm'>) {
+  let exporting = 0;
   return new Hono<AppEnv>()
     .get('/students', async (c) => {
       const query = parseQuery(studentListQuery, c.req.query());
@@ -41,11 +45,18 @@ export function studentRoutes(deps: Pick<Deps, 'orm'>) {
       if (!row) throw new AppError('not_found', `no student with id ${id}`);
       return c.json(toStudentView(row));
     })
-    .get('/admin/students/export.csv', (c) =>
-      c.body(studentExportStream(deps.orm, c.var.log), 200, {
+    .get('/admin/students/export.csv', (c) => {
+      // Each export holds a pooled connection for its whole download: cap them so that exports
+      // can never starve the rest of the API.
+      if (exporting >= MAX_CONCURRENT_EXPORTS) {
+        c.header('Retry-After', '30');
+        throw new AppError('unavailable', `${MAX_CONCURRENT_EXPORTS} exports are running; retry shortly`);
+      }
+      exporting++;
+      return c.body(studentExportStream(deps.orm, c.var.log, undefined, () => exporting--), 200, {
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': 'attachment; filename="students.csv"',
         'Cache-Control': 'no-store',
-      }),
-    );
+      });
+    });
 }
