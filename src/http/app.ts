@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.routes.js';
 import { importRoutes } from './routes/imports.routes.js';
 import { jobEventRoutes } from './routes/job-events.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
+import { QUEUE_BOARD_PATH, queueBoardRoutes } from './routes/queue-board.routes.js';
 import { openApiRoutes } from './openapi/index.js';
 import { pageRoutes } from './routes/pages.routes.js';
 import { studentRoutes } from './routes/students.routes.js';
@@ -28,6 +29,7 @@ export function createApp(deps: Deps) {
   );
 
   app.route('/', healthRoutes(deps));
+  app.route(QUEUE_BOARD_PATH, queueBoardRoutes(deps));
   app.route('/', openApiRoutes());
   app.route('/', pageRoutes());
 

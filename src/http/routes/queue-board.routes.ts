@@ -1,0 +1,58 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { HonoAdapter } from '@bull-board/hono';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { Deps } from '../../deps.js';
+import { AppError, errorBody } from '../../errors.js';
+import type { AppEnv } from '../context.js';
+import { bearerAuth } from '../middleware/auth/index.js';
+
+/** Where the board lives, outside /api/v1. */
+export const QUEUE_BOARD_PATH = '/admin/queues';
+
+/**
+ * Bull Board over both queues at `/admin/queues`: the page, its static assets and its JSON API
+ * (which can retry, clean and pause), for the admin token only. The board is a browser page whose
+ * own requests carry no bearer token, so it also takes HTTP Basic credentials whose password is
+ * the token: the browser asks once and sends them with every request of the board.
+ */
+export function queueBoardRoutes(deps: Pick<Deps, 'queues' | 'config'>) {
+  const board = new HonoAdapter(serveStatic);
+  board.setBasePath(QUEUE_BOARD_PATH);
+  createBullBoard({
+    queues: [new BullMQAdapter(deps.queues.commands), new BullMQAdapter(deps.queues.imports)],
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'Enrollment queues' } },
+  });
+  return new Hono<AppEnv>()
+    .use(adminOnly({ admin: deps.config.adminToken, read: deps.config.readToken }))
+    .route('/', board.registerPlugin());
+}
+
+const BASIC_CHALLENGE = 'Basic realm="Enrollment queues", charset="UTF-8"';
+
+/** bearerAuth (Basic taken as a bearer token), then admin only: 401 asks for Basic, 403 for the read token. */
+function adminOnly(tokens: { admin: string; read: string }) {
+  const bearer = bearerAuth(tokens);
+  return createMiddleware<AppEnv>(async function adminOnlyMiddleware(c, next) {
+    const basic = /^Basic\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+    if (basic?.[1]) {
+      const password = Buffer.from(basic[1], 'base64').toString('utf8').split(':').slice(1).join(':');
+      c.req.raw.headers.set('authorization', `Bearer ${password}`);
+    }
+    let authenticated = false;
+    try {
+      await bearer(c, async () => {
+        authenticated = true;
+        if (c.var.role !== 'admin') throw new AppError('forbidden', 'the queue board needs the admin token');
+        await next();
+      });
+    } catch (err) {
+      // A browser shows a login prompt for a Basic challenge (a Bearer one it ignores).
+      if (authenticated || !(err instanceof AppError) || err.code !== 'unauthorized') throw err;
+      return c.json(errorBody('unauthorized', err.message), 401, { 'WWW-Authenticate': BASIC_CHALLENGE });
+    }
+  });
+}
