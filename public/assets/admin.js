@@ -119,8 +119,8 @@ async function startImport(event) {
     });
     const entry = { id: accepted.job_id, file: file.name, mode, dryRun, at: new Date().toISOString() };
     remember(entry);
-    $('upload-text').textContent = `${bytes(file.size)}: stored`;
     openPanel(entry, true);
+    $('upload-text').textContent = `${bytes(file.size)} uploaded and stored`;
     await follow(entry);
   } catch (err) {
     setStatus('The upload did not go through.');

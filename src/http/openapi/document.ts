@@ -42,13 +42,13 @@ const readErrors = errorRefs(400, 401, 500);
 /** Every route of CONTRACT §4 (paths as served), with the zod schemas that validate its input. */
 const routes: RouteConfig[] = [
   // Writes
-  { ...WRITE, method: 'post', path: `${API}/admin/students`, tags: ['writes'], summary: 'Create a student and `set` the course (team fields accepted and ignored)',
+  { ...WRITE, method: 'post', path: `${API}/admin/students`, tags: ['writes'], summary: 'Create a student and set the course (team fields accepted and ignored)',
     request: { ...WRITE.request, body: { required: true, content: { 'application/json': { schema: createStudentBody } } } },
     responses: { ...accepted, ...writeErrors } },
-  { ...WRITE, method: 'put', path: `${API}/admin/students/{id}`, tags: ['writes'], summary: 'Update a student; a `course_name` is a `set`',
+  { ...WRITE, method: 'put', path: `${API}/admin/students/{id}`, tags: ['writes'], summary: 'Update a student; a course_name is a set',
     request: { ...WRITE.request, params: studentIdParams, body: { required: true, content: { 'application/json': { schema: updateStudentBody } } } },
     responses: { ...accepted, ...writeErrors, ...errorRefs(404) } },
-  { ...WRITE, method: 'post', path: `${API}/admin/enrollments`, tags: ['writes'], summary: 'One enrollment action (`set`, `add` or `deactivate`)',
+  { ...WRITE, method: 'post', path: `${API}/admin/enrollments`, tags: ['writes'], summary: 'One enrollment action (set, add or deactivate)',
     description: 'Give exactly one of `email` or `student_id`. `action` matches case-insensitively.',
     request: { ...WRITE.request, body: { required: true, content: { 'application/json': { schema: enrollmentBody } } } },
     responses: { ...accepted, ...writeErrors } },
