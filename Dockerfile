@@ -20,6 +20,7 @@ COPY --chown=node:node package.json tsconfig.json ./
 COPY --chown=node:node src ./src
 COPY --chown=node:node workers ./workers
 COPY --chown=node:node migrations ./migrations
+COPY --chown=node:node public ./public
 USER node
 EXPOSE 3000
 # Overridden per service in docker-compose.yml (api, worker, migrate).
