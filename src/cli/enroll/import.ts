@@ -1,0 +1,92 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { JobView } from '../../jobs/job.repository.js';
+import { ApiError, type Client } from './client.js';
+import { EXIT, exitCodeOf, UsageError } from './exit-codes.js';
+import { createProgressBar } from './progress.js';
+import { readSse } from './sse.js';
+import { printJobSummary } from './summary.js';
+
+/** What `enroll import` was asked to do. */
+export type ImportRequest = { file: string; mode: 'set' | 'add'; dryRun: boolean; wait: boolean };
+type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+
+const FIRST_ERRORS = 10;
+const FINISHED = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
+
+/**
+ * Streams FILE to `POST /admin/imports` (never held in memory) with an upload bar. Without
+ * `wait`, prints the job id and returns 0; with it, follows the job's events with a processing
+ * bar, prints the summary and the first row errors, and returns the exit code of its status.
+ */
+export async function importFile(client: Client, req: ImportRequest, io: Io): Promise<number> {
+  const size = await stat(req.file).then(
+    (s) => s.size,
+    (err: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read ${req.file}: ${err.code ?? err.message}`);
+    },
+  );
+  const upload = createProgressBar('upload', 'bytes', io.stderr);
+  let sent = 0;
+  async function* counted() {
+    for await (const chunk of createReadStream(req.file) as AsyncIterable<Buffer>) {
+      sent += chunk.length;
+      upload.update(sent, size);
+      yield chunk;
+    }
+  }
+  const query = `mode=${req.mode}${req.dryRun ? '&dry_run=true' : ''}`;
+  const res = await client.request(`/api/v1/admin/imports?${query}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/csv', 'Content-Length': String(size) },
+    body: Readable.toWeb(Readable.from(counted())) as ReadableStream<Uint8Array>,
+    duplex: 'half',
+  }).finally(() => upload.stop());
+  const { job_id: jobId } = (await res.json()) as { job_id: string };
+
+  if (!req.wait) {
+    io.stdout.write(`${jobId}\n`);
+    return EXIT.ok;
+  }
+  io.stderr.write(`accepted as job ${jobId}\n`);
+  const job = await followJob(client, jobId, io);
+  printJobSummary(job, io.stdout);
+  if (job.counts.invalid > 0) {
+    const errors = await client.firstErrors(jobId, FIRST_ERRORS);
+    io.stdout.write(`First ${errors.length} row errors of ${job.counts.invalid}:\n`);
+    for (const e of errors) {
+      const where = [e.line === null ? null : `line ${e.line}`, e.column].filter(Boolean).join(', ');
+      io.stdout.write(`  ${where}: ${e.message} [${e.code}]${e.value === null ? '' : ` (value: ${JSON.stringify(e.value)})`}\n`);
+    }
+    io.stdout.write(`All of them as CSV: enroll errors ${jobId} > errors.csv\n`);
+  }
+  return exitCodeOf(job.status);
+}
+
+/** Follows `GET /jobs/{id}/events` to the `done` event; if the stream breaks off, polls `GET /jobs/{id}` instead. */
+async function followJob(client: Client, jobId: string, io: Io): Promise<JobView> {
+  const bar = createProgressBar('processing', 'rows', io.stderr);
+  const show = (job: JobView) => bar.update(job.progress.processed, job.progress.total, job.status);
+  try {
+    try {
+      const res = await client.request(`/api/v1/jobs/${jobId}/events`, { headers: { Accept: 'text/event-stream' } });
+      for await (const m of readSse(res.body!)) {
+        if (!('event' in m) || (m.event !== 'progress' && m.event !== 'done')) continue;
+        const job = JSON.parse(m.data) as JobView;
+        show(job);
+        if (m.event === 'done') return job;
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.status !== null) throw err; // the API said no: polling would too
+    }
+    for (;;) {
+      const job = await client.job(jobId); // the stream broke off: poll instead
+      show(job);
+      if (FINISHED.has(job.status)) return job;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  } finally {
+    bar.stop();
+  }
+}
