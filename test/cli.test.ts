@@ -1,0 +1,185 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config.js';
+import type { Deps } from '../src/deps.js';
+import { createTestDeps, truncateAll } from './support/deps.js';
+import { testConfig } from './support/env.js';
+import { exited, spawnWorker, until } from './support/processes.js';
+
+const ENROLL = resolve('bin/enroll.js');
+const UUID = /^[0-9a-f-]{36}$/;
+
+let config: Config;
+let deps: Deps;
+let url: string;
+let children: ChildProcess[] = [];
+let dir: string;
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** `npm run start:api`'s entry point as a real process on `port`. */
+function spawnApi(config: Config, port: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/api.ts'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      DATABASE_URL: config.databaseUrl,
+      REDIS_URL: config.redisUrl,
+      QUEUE_PREFIX: config.queuePrefix,
+      ADMIN_TOKEN: config.adminToken,
+      READ_TOKEN: config.readToken,
+      PORT: String(port),
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+/** Runs the CLI as a user would (from another directory), with the admin token unless told otherwise. */
+function enroll(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [ENROLL, ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', ENROLL_URL: url, ENROLL_TOKEN: config.adminToken, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+const csvFile = (name: string, text: string) => {
+  writeFileSync(join(dir, name), text);
+  return name;
+};
+
+beforeAll(async () => {
+  config = testConfig();
+  deps = await createTestDeps('api', config);
+  await truncateAll(deps);
+  dir = mkdtempSync(join(tmpdir(), 'enroll-cli-'));
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  children = [spawnApi(config, port), spawnWorker(config)];
+  await until('the API to answer', () => fetch(`${url}/healthz`).then((r) => r.ok, () => false), 30_000, 100);
+});
+afterAll(async () => {
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map(exited));
+  await Promise.all([deps.queues.commands.obliterate({ force: true }), deps.queues.imports.obliterate({ force: true })]);
+  await deps.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('enroll import --wait', () => {
+  it('a clean file: progress on stderr, the counts on stdout, exit 0', async () => {
+    const file = csvFile('clean.csv', 'name,email,course_name\nAnn,ann@x.edu,Art\nBo,bo@x.edu,Biology\n');
+    const run = await enroll(['import', file, '--wait']);
+    expect(run.stderr).toMatch(/^upload: .*\(100%\)$/m);
+    expect(run.stderr).toMatch(/^processing: 2 of 2 rows \(100%\), completed$/m);
+    expect(run.stdout).toMatch(/^Job [0-9a-f-]{36} \(import\): completed/);
+    expect(run.stdout).toContain('rows: 2 (2 valid, 0 invalid)');
+    expect(run.stdout).toContain('students: 2 created, 0 updated');
+    expect(run.code).toBe(0);
+  });
+
+  it('a dirty file in add mode: the first errors, exit 1', async () => {
+    const file = csvFile('dirty.csv', 'name,email,course_name\nAnn,ann@x.edu,Chemistry\nX,not-an-email,Art\nY,y@x.edu,\n');
+    const run = await enroll(['import', file, '--mode', 'add', '--wait']);
+    expect(run.stdout).toContain('completed_with_errors');
+    expect(run.stdout).toContain('rows: 3 (1 valid, 2 invalid)');
+    expect(run.stdout).toContain('First 2 row errors of 2:');
+    expect(run.stdout).toMatch(/line 3, email: .*\[invalid_email\] \(value: "not-an-email"\)/);
+    expect(run.stdout).toMatch(/line 4, course_name: /);
+    expect(run.code).toBe(1);
+    const ann = await deps.orm.em.getConnection().execute(
+      `select c.name from course_enrollments e join courses c on c.id = e.course_id join students s on s.id = e.student_id where s.email = 'ann@x.edu' and e.active order by 1`,
+    );
+    expect(ann.map((r) => r.name)).toEqual(['Art', 'Chemistry']); // add kept Art
+  });
+
+  it('a file that is not a roster fails as a whole: exit 2', async () => {
+    const run = await enroll(['import', csvFile('wrong.csv', 'foo,bar\n1,2\n'), '--wait']);
+    expect(run.stdout).toMatch(/\(import\): failed/);
+    expect(run.stdout).toMatch(/error: .*email/);
+    expect(run.code).toBe(2);
+  });
+});
+
+describe('enroll import (no wait), status, errors, export', () => {
+  it('prints the job id alone; status shows the job; errors gives the CSV', async () => {
+    const run = await enroll(['import', csvFile('two.csv', 'name,email,course_name\nZed,zed@x.edu,Art\nQ,bad,Art\n')]);
+    expect(run.code).toBe(0);
+    const jobId = run.stdout.trim();
+    expect(jobId).toMatch(UUID);
+
+    let job: any;
+    await until('the import to finish', async () => {
+      const status = await enroll(['status', jobId], { ENROLL_TOKEN: config.readToken });
+      expect(status.code).toBe(0);
+      job = JSON.parse(status.stdout);
+      return job.status === 'completed_with_errors';
+    }, 20_000, 100);
+    expect(job).toMatchObject({ id: jobId, type: 'import', counts: { rows: 2, valid: 1, invalid: 1 } });
+
+    const errors = await enroll(['errors', jobId]);
+    expect(errors.code).toBe(0);
+    expect(errors.stdout.split(/\r?\n/).filter(Boolean)).toEqual([
+      'line,column,code,message,value',
+      expect.stringMatching(/^3,email,invalid_email,.*,bad$/),
+    ]);
+  });
+
+  it('export streams every student as CSV', async () => {
+    const run = await enroll(['export'], { ENROLL_TOKEN: config.readToken });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split(/\r?\n/).filter(Boolean);
+    expect(lines[0]).toBe('id,name,email,course_name,active,team_id,team_name,team_number');
+    const emails = lines.slice(1).map((l) => l.split(',')[2]);
+    expect(emails).toEqual(expect.arrayContaining(['ann@x.edu', 'bo@x.edu', 'zed@x.edu']));
+  });
+});
+
+describe('enroll errors and exit codes', () => {
+  it('prints the API’s message and exits 2 on a bad token, a read token import, an unknown job, no service', async () => {
+    const bad = await enroll(['export'], { ENROLL_TOKEN: 'not-a-token-0123456789' });
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown token (HTTP 401 unauthorized)') });
+    const reader = await enroll(['import', csvFile('r.csv', 'name,email,course_name\nA,a@x.edu,Art\n')], { ENROLL_TOKEN: config.readToken });
+    expect(reader).toMatchObject({ code: 2, stderr: expect.stringContaining('HTTP 403 forbidden') });
+    const missing = await enroll(['status', '00000000-0000-4000-8000-000000000000']);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('no job 00000000-0000-4000-8000-000000000000') });
+    const down = await enroll(['status', 'x'], { ENROLL_URL: `http://127.0.0.1:${await freePort()}` });
+    expect(down).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot reach') });
+  });
+
+  it.each([
+    [[], 'Usage: enroll'],
+    [['import'], 'missing FILE'],
+    [['import', 'no-such-file.csv', '--wait'], 'cannot read no-such-file.csv'],
+    [['import', 'x.csv', '--mode', 'replace'], '--mode must be set or add'],
+    [['status', 'a', 'b'], 'too many arguments'],
+    [['export', '--wait'], '--wait is an option of import only'],
+    [['frobnicate'], 'unknown command frobnicate'],
+    [['status', '--nope'], "Unknown option '--nope'"],
+  ])('usage error %j exits 64', async (args, message) => {
+    const run = await enroll(args);
+    expect(run.stderr).toContain(message);
+    expect(run.code).toBe(64);
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const run = await enroll(['--help']);
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining('Exit codes:') });
+  });
+});
