@@ -79,6 +79,8 @@ describe('progress figures of the admin page (public/assets/format.js)', () => {
     expect(rate(2_000, 1_000)).toBe(2_000);
     expect(rate(22_000, 11_000)).toBe(2_000); // the window slid past the first sample
     expect(rate(25_000, 12_000)).toBe(3_000); // only the last ten seconds count
+    const late = rateMeter(10_000);
+    expect([late(0, 0), late(0, 5_000), late(1_000, 6_000)]).toEqual([null, null, 1_000]); // 5 s of nothing left out
     expect([duration(12.4), duration(185), duration(3 * 3600 + 125)]).toEqual(['12 s', '3 min 5 s', '3 h 2 min']);
   });
 });

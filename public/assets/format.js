@@ -46,11 +46,13 @@ export const COUNT_LABELS = [
 
 /**
  * Rows per second over the last ten seconds of samples; null until there is enough to say.
- * Call it with each new `processed` figure.
+ * Call it with each new `processed` figure. Time in which nothing moved at all (a queued job, an
+ * import still storing and counting its file) is left out, so the first ETA is not wildly long.
  */
 export function rateMeter(windowMs = 10_000) {
   const samples = [];
   return (processed, now = performance.now()) => {
+    if (samples.length && samples[0][1] === processed) samples.length = 0;
     samples.push([now, processed]);
     while (samples.length > 2 && now - samples[0][0] > windowMs) samples.shift();
     const [t0, p0] = samples[0];
