@@ -44,8 +44,9 @@ export function createCommandWorker(deps: Deps): RunningWorker {
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-    log.warn({ job_id: job.data.jobId, err: err.message, final }, 'command job attempt failed');
-    if (final) void markJobFailed(deps.orm, job.data.jobId, err.message).catch((e) => log.error({ err: e }, 'could not mark job failed'));
+    const jobLog = log.child({ job_id: job.data.jobId });
+    jobLog.warn({ err: err.message, final }, 'command job attempt failed');
+    if (final) void markJobFailed(deps.orm, job.data.jobId, err.message).catch((e) => jobLog.error({ err: e }, 'could not mark job failed'));
   });
   return { name: 'commands', close: () => worker.close() };
 }

@@ -51,19 +51,21 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number } = {}
   };
 
   const runLogged = async (jobId: string): Promise<ImportOutcome> => {
+    const jobLog = log.child({ job_id: jobId });
     const started = Date.now();
+    jobLog.info('import run started');
     try {
       const outcome = await runImport(deps.orm, jobId, control);
-      log.info({ job_id: jobId, outcome, ms: Date.now() - started }, 'import run ended');
+      jobLog.info({ outcome, ms: Date.now() - started }, 'import run ended');
       return outcome;
     } catch (err) {
       if (err instanceof LostImportError) {
-        log.warn({ job_id: jobId, err: err.message }, 'import advanced elsewhere; leaving it');
+        jobLog.warn({ err: err.message }, 'import advanced elsewhere; leaving it');
         return 'finished';
       }
       if (isTransientDbError(err)) throw err; // BullMQ retries with backoff; the checkpoint makes it exact
       // Not transient: a bug or data the database refuses. Retrying would fail the same way.
-      log.error({ job_id: jobId, err }, 'import failed');
+      jobLog.error({ err }, 'import failed');
       await markJobFailed(deps.orm, jobId, `import failed: ${(err as Error).message}`);
       return 'finished';
     }
