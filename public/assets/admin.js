@@ -138,7 +138,7 @@ async function follow(entry) {
   const rate = rateMeter();
   try {
     const job = await followJob(entry.id, (j) => showProgress(j, rate(j.progress.processed)), controller.signal);
-    if (!controller.signal.aborted) await showResult(job);
+    if (!controller.signal.aborted) await showResult(job, entry.dryRun);
   } catch (err) {
     if (!controller.signal.aborted) showError(err);
   }
@@ -171,9 +171,10 @@ function showProgress(job, rowsPerSecond) {
   announce(`${STATUS_TEXT[job.status] ?? job.status}: ${text}`);
 }
 
-async function showResult(job) {
+async function showResult(job, dryRun) {
   const { counts } = job;
-  setStatus(`${STATUS_TEXT[job.status] ?? job.status}: ${count(counts.rows)} rows, ${count(counts.valid)} valid, ${count(counts.invalid)} invalid.`);
+  const dry = dryRun ? ' Dry run: nothing was changed; the counts say what the import would do.' : '';
+  setStatus(`${STATUS_TEXT[job.status] ?? job.status}: ${count(counts.rows)} rows, ${count(counts.valid)} valid, ${count(counts.invalid)} invalid.${dry}`);
   if (job.error) showError(new Error(`The import failed: ${job.error.message}`));
   announce($('status').textContent, true);
   $('counts').replaceChildren(
