@@ -209,6 +209,22 @@ describe('jobs', () => {
     expect((await send(app, 'POST', `/jobs/${job.id}/cancel`, {})).status).toBe(409);
   });
 
+  it('GET /jobs lists the newest first, filters by type and status, and paginates', async () => {
+    const first = await apply('POST', '/admin/enrollments', { email: 'a@x.edu', name: 'A', course_name: 'Art' });
+    const second = await apply('POST', '/admin/enrollments/batch', { commands: [{ email: 'b@x.edu', name: 'B', course_name: 'Art' }] });
+    const third = await apply('POST', '/admin/enrollments', { email: 'new@x.edu', course_name: 'Art' });
+    const read = { Authorization: 'Bearer test-read-token-0123456789' };
+    const list = async (query: string) => (await app.request(`/api/v1/jobs${query}`, { headers: read })).json();
+    expect((await list('')).items.map((j: { id: string }) => j.id)).toEqual([third.id, second.id, first.id]);
+    expect((await list('?type=batch')).items).toEqual([expect.objectContaining({ id: second.id, type: 'batch' })]);
+    expect((await list('?status=failed')).items).toEqual([expect.objectContaining({ id: third.id })]);
+    const page1 = await list('?limit=2');
+    expect(page1.items.map((j: { id: string }) => j.id)).toEqual([third.id, second.id]);
+    const page2 = await list(`?limit=2&cursor=${page1.next_cursor}`);
+    expect(page2).toEqual({ items: [expect.objectContaining({ id: first.id })], next_cursor: null });
+    expect((await app.request('/api/v1/jobs?status=done', { headers: read })).status).toBe(400);
+  });
+
   it('a queued job cancelled before a worker takes it is never applied', async () => {
     await Promise.all(workers.map((w) => w.close()));
     const res = await send(app, 'POST', '/admin/enrollments', { email: 'a@x.edu', name: 'A', course_name: 'Art' });

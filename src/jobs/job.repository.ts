@@ -94,6 +94,21 @@ export async function findJob(orm: Orm, id: string): Promise<JobView | null> {
   return rows[0] ? toJobView(rows[0]) : null;
 }
 
+/** The newest jobs first, before `beforeSeq` (0: from the newest), optionally of one type or status. */
+export async function listJobs(
+  orm: Orm,
+  filter: { beforeSeq: number; limit: number; type?: JobType; status?: JobStatus },
+): Promise<{ items: JobView[]; nextBeforeSeq: number | null }> {
+  const rows = await orm.em.getConnection().execute<Array<JobRecord & { seq: string }>>(
+    `select ${JOB_COLUMNS}, seq from jobs
+      where (?::bigint = 0 or seq < ?) and (?::text is null or type = ?) and (?::text is null or status = ?)
+      order by seq desc limit ?`,
+    [filter.beforeSeq, filter.beforeSeq, filter.type ?? null, filter.type ?? null, filter.status ?? null, filter.status ?? null, filter.limit + 1],
+  );
+  const page = rows.slice(0, filter.limit);
+  return { items: page.map(toJobView), nextBeforeSeq: rows.length > filter.limit ? Number(page.at(-1)!.seq) : null };
+}
+
 /** A page of a job's row errors, in order, after `cursor` (the last `seq` seen). */
 export async function listJobErrors(
   orm: Orm,

@@ -2,7 +2,7 @@ import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteCo
 import { z } from 'zod';
 import { batchBody, createStudentBody, enrollmentBody, updateStudentBody } from '../command-schemas.js';
 import { courseIdParams, rosterQuery } from '../routes/courses.routes.js';
-import { errorsQuery } from '../routes/jobs.routes.js';
+import { errorsQuery, jobListQuery } from '../routes/jobs.routes.js';
 import { studentIdParams, studentListQuery } from '../routes/students.routes.js';
 import {
   acceptedSchema,
@@ -10,6 +10,7 @@ import {
   idempotencyHeaders,
   importQuery,
   jobErrorPageSchema,
+  jobPageSchema,
   jobViewSchema,
   studentPageSchema,
   studentSchema,
@@ -70,6 +71,9 @@ const routes: RouteConfig[] = [
     },
     responses: { ...accepted, ...writeErrors, ...errorRefs(413) } },
   // Jobs
+  { ...READ, method: 'get', path: `${API}/jobs`, tags: ['jobs'], summary: 'Recent jobs, newest first',
+    description: 'Optionally of one `type` or `status`; paginated with `cursor` / `next_cursor`.',
+    request: { query: jobListQuery }, responses: { 200: json(jobPageSchema, 'A page of jobs.'), ...readErrors } },
   { ...READ, method: 'get', path: `${API}/jobs/{id}`, tags: ['jobs'], summary: 'A job: status, progress, counts',
     request: { params: jobId }, responses: { 200: json(jobViewSchema, 'The job.'), ...readErrors, ...errorRefs(404) } },
   { ...READ, method: 'get', path: `${API}/jobs/{id}/errors`, tags: ['jobs'], summary: "A job's row errors, with their line numbers",

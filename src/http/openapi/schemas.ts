@@ -64,6 +64,10 @@ export const jobErrorPageSchema = z
   .object({ items: z.array(jobErrorSchema), next_cursor: z.string().nullable() })
   .meta({ id: 'JobRowErrorPage' });
 
+export const jobPageSchema = z
+  .object({ items: z.array(jobViewSchema), next_cursor: z.string().nullable().meta({ description: 'null on the last page' }) })
+  .meta({ id: 'JobPage' });
+
 export const studentSchema = z
   .object({
     id: z.number().int(),

@@ -4,7 +4,7 @@ import { csvLine } from '../../csv.js';
 import { pullStream } from '../../csv-stream.js';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
-import { findJob, listJobErrors, requestCancel } from '../../jobs/job.repository.js';
+import { findJob, listJobErrors, listJobs, requestCancel } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
 import { encodeCursor, pageParams, parseParams } from '../pagination.js';
 
@@ -14,7 +14,16 @@ const CSV_PAGE = 5_000;
 
 export const errorsQuery = z.object({ ...pageParams, format: z.enum(['json', 'csv']).optional() });
 
-/** `GET /jobs/{id}`, `GET /jobs/{id}/errors` (JSON pages or the whole CSV), `POST /jobs/{id}/cancel`. */
+export const jobListQuery = z.object({
+  ...pageParams,
+  type: z.enum(['command', 'batch', 'import']).optional(),
+  status: z.enum(['queued', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled']).optional(),
+});
+
+/**
+ * `GET /jobs` (newest first, for dashboards), `GET /jobs/{id}`, `GET /jobs/{id}/errors` (JSON
+ * pages or the whole CSV), `POST /jobs/{id}/cancel`.
+ */
 export function jobRoutes(deps: Deps) {
   const jobOr404 = async (id: string) => {
     const job = UUID.test(id) ? await findJob(deps.orm, id) : null;
@@ -23,6 +32,11 @@ export function jobRoutes(deps: Deps) {
   };
 
   return new Hono<AppEnv>()
+    .get('/jobs', async (c) => {
+      const q = parseParams(jobListQuery, c.req.query());
+      const page = await listJobs(deps.orm, { beforeSeq: q.cursor, limit: q.limit, type: q.type, status: q.status });
+      return c.json({ items: page.items, next_cursor: page.nextBeforeSeq === null ? null : encodeCursor(page.nextBeforeSeq) });
+    })
     .get('/jobs/:id', async (c) => c.json(await jobOr404(c.req.param('id'))))
     .get('/jobs/:id/errors', async (c) => {
       const job = await jobOr404(c.req.param('id'));
