@@ -111,7 +111,7 @@ describe('the event stream and its client', () => {
     let reads = 0;
     // The real connection, counting the stream's reads of the job.
     const countingOrm = { em: { getConnection: () => ({ execute: (...a: Parameters<typeof conn.execute>) => (reads++, conn.execute(...a)) }) } };
-    const eventsApp = new Hono().route('/', jobEventRoutes({ orm: countingOrm as unknown as Orm }, { pollMs: 10, keepaliveMs: 50 }));
+    const eventsApp = new Hono().route('/', jobEventRoutes({ orm: countingOrm as unknown as Orm }, { pollMs: 10, runningEveryMs: 1_000, keepaliveMs: 50 }));
     const res = await eventsApp.request(`/jobs/${jobId}/events`);
     const messages = readSse(res.body!);
     expect((await messages.next()).value).toMatchObject({ event: 'progress' });
@@ -128,5 +128,16 @@ describe('the event stream and its client', () => {
     }, 5_000, 0);
     await new Promise((r) => setTimeout(r, 200)); // 20 poll intervals: a live stream would read ~20 times
     expect(reads).toBe(settled);
+  });
+
+  it('sends progress at least once a second while the job runs, even without news', async () => {
+    const jobId = await acceptBatch(); // no workers: we play the worker
+    await api.orm.em.getConnection().execute(`update jobs set status = 'running', started_at = now() where id = ?`, [jobId]);
+    const eventsApp = new Hono().route('/', jobEventRoutes(api, { pollMs: 10, runningEveryMs: 100, keepaliveMs: 60_000 }));
+    const messages = readSse((await eventsApp.request(`/jobs/${jobId}/events`)).body!);
+    const started = Date.now();
+    for (let i = 0; i < 4; i++) expect((await messages.next()).value).toMatchObject({ event: 'progress' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    await messages.return(undefined);
   });
 });

@@ -85,7 +85,7 @@ const routes: RouteConfig[] = [
     } },
   { ...READ, method: 'get', path: `${API}/jobs/{id}/events`, tags: ['jobs'], summary: 'A job as Server-Sent Events, until it finishes',
     description:
-      'Event `progress`: the job (as `GET /jobs/{id}`) at once and whenever it changes; comment lines keep a quiet stream open; ' +
+      'Event `progress`: the job (as `GET /jobs/{id}`) at once, whenever it changes and at least once a second while it runs; comment lines keep a queued job\'s stream open; ' +
       'the last event is `done` with the finished job, then the stream closes (`error` with an `Error` envelope if the job cannot be read).',
     request: { params: jobId },
     responses: { 200: { description: 'The event stream; each `data` is a `Job`.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...readErrors, ...errorRefs(404) } },

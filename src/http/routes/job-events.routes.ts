@@ -7,14 +7,17 @@ import type { AppEnv } from '../context.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** How often the stream reads the job, and how long it may stay silent before a keepalive comment. */
-export type JobEventTiming = { pollMs: number; keepaliveMs: number };
-const DEFAULT_TIMING: JobEventTiming = { pollMs: 500, keepaliveMs: 15_000 };
+/**
+ * How often the stream reads the job, the longest gap between `progress` events while the job
+ * runs, and how long a queued job's stream may stay silent before a keepalive comment.
+ */
+export type JobEventTiming = { pollMs: number; runningEveryMs: number; keepaliveMs: number };
+const DEFAULT_TIMING: JobEventTiming = { pollMs: 500, runningEveryMs: 1_000, keepaliveMs: 15_000 };
 
 /**
  * `GET /jobs/{id}/events`: the job as Server-Sent Events. An event `progress` carries the job view
- * (the JSON of `GET /jobs/{id}`) at once and then whenever it changes (read every `pollMs`); a
- * comment line keeps quiet connections open; the last event is `done` with the finished job, then
+ * (the JSON of `GET /jobs/{id}`) at once, whenever it changes (read every `pollMs`) and, while the
+ * job runs, at least once a second even without news; a comment line keeps a queued job's stream open; the last event is `done` with the finished job, then
  * the stream closes. An unknown job is a plain 404 envelope. Polling stops when the client leaves.
  */
 export function jobEventRoutes(deps: Pick<Deps, 'orm'>, timing: JobEventTiming = DEFAULT_TIMING) {
@@ -58,7 +61,8 @@ async function followJob(
       await stream.writeSSE({ event: 'done', data, id: String(++seq) });
       return;
     }
-    if (data !== sent) {
+    const due = job.status === 'running' && Date.now() - lastWrite >= timing.runningEveryMs;
+    if (data !== sent || due) {
       await stream.writeSSE({ event: 'progress', data, id: String(++seq) });
       sent = data;
       lastWrite = Date.now();
