@@ -5,11 +5,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json vitest.config.ts ./
-COPY src ./src
-COPY workers ./workers
-COPY migrations ./migrations
-COPY test ./test
+# Everything .dockerignore lets through (sources, tests, benchmarks) so the type-check sees it all.
+COPY . .
 RUN npm run typecheck && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
@@ -21,6 +18,7 @@ COPY --chown=node:node src ./src
 COPY --chown=node:node workers ./workers
 COPY --chown=node:node migrations ./migrations
 COPY --chown=node:node public ./public
+COPY --chown=node:node bin ./bin
 USER node
 EXPOSE 3000
 # Overridden per service in docker-compose.yml (api, worker, migrate).
