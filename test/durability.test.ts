@@ -79,6 +79,30 @@ describe('exactly-once effect on at-least-once delivery', () => {
   });
 });
 
+describe('the reconciler across processes', () => {
+  it('runs one pass at a time, and a pass that finds the lock taken leaves no transaction open', async () => {
+    const workerDeps = await createTestDeps('worker', config);
+    const holder = await createTestDeps('worker', config);
+    try {
+      // Another process mid-pass holds the lock for as long as we look.
+      const { withPgClient } = await import('../src/db/orm.js');
+      await withPgClient(holder.orm, async (other) => {
+        await other.query('select pg_advisory_lock(727003)');
+        try {
+          expect(await reconcileOnce(workerDeps, 0)).toBeNull();
+        } finally {
+          await other.query('select pg_advisory_unlock(727003)');
+        }
+      });
+      const idle = await sql(`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`);
+      expect(idle).toEqual([{ n: 0 }]);
+      expect(await reconcileOnce(workerDeps, 0)).not.toBeNull();
+    } finally {
+      await Promise.all([workerDeps.close(), holder.close()]);
+    }
+  });
+});
+
 describe('retention', () => {
   it('deletes finished jobs past JOB_RETENTION_HOURS and idempotency keys past 24 hours, nothing newer', async () => {
     await sql(`insert into jobs (id, type, payload, status, finished_at, created_at) values

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { withPgClient, type Orm } from './orm.js';
+import type { Orm } from './orm.js';
+import { inTransaction } from './transaction.js';
 
 /** Any constant: the advisory lock every write to the enrollment tables takes. */
 const APPLY_LOCK_KEY = 727_002;
@@ -12,17 +13,9 @@ const APPLY_LOCK_KEY = 727_002;
  * Batching many rows per transaction is what makes this fast, not parallel writers.
  */
 export async function inApplyTransaction<T>(orm: Orm, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return withPgClient(orm, async (client) => {
-    await client.query('begin');
-    try {
-      await client.query('select pg_advisory_xact_lock($1)', [APPLY_LOCK_KEY]);
-      const result = await fn(client);
-      await client.query('commit');
-      return result;
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    }
+  return inTransaction(orm, async (client) => {
+    await client.query('select pg_advisory_xact_lock($1)', [APPLY_LOCK_KEY]);
+    return fn(client);
   });
 }
 

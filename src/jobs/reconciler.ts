@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.js';
 import { withPgClient } from '../db/orm.js';
 import { enqueueJob } from '../queues/queues.js';
+import { withTimeout } from '../redis.js';
 import type { JobType } from './job.repository.js';
 
 /** Any constant: only one reconciler runs at a time, across all worker processes. */
@@ -13,22 +14,23 @@ const RETENTION_DELETE_CHUNK = 5_000;
 const MIN_KEY_RETENTION_HOURS = 24;
 
 export type ReconcileReport = { requeued: number; deletedJobs: number; deletedKeys: number };
+type ReconcileDeps = Pick<Deps, 'orm' | 'queues' | 'redis' | 'config' | 'logger'>;
+
+/** How long one round of Redis calls may take before the pass gives up (and frees its lock). */
+const REDIS_TIMEOUT_MS = 10_000;
 
 /**
  * One reconciliation pass: every job PostgreSQL says is queued or running but BullMQ no longer
  * holds (Redis restarted or flushed, or the enqueue failed after the commit) is enqueued again;
- * then finished jobs and idempotency keys past their retention are deleted. Returns null when
- * another process is reconciling right now.
+ * then finished jobs and idempotency keys past their retention are deleted. A session advisory
+ * lock makes it one pass at a time across every worker process; no transaction stays open while
+ * Redis is asked. Returns null when another process is reconciling right now.
  */
-export async function reconcileOnce(
-  deps: Pick<Deps, 'orm' | 'queues' | 'redis' | 'config' | 'logger'>,
-  minAgeSeconds = MIN_AGE_SECONDS,
-): Promise<ReconcileReport | null> {
+export async function reconcileOnce(deps: ReconcileDeps, minAgeSeconds = MIN_AGE_SECONDS): Promise<ReconcileReport | null> {
   return withPgClient(deps.orm, async (client) => {
-    await client.query('begin');
+    const { rows: lock } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [RECONCILE_LOCK_KEY]);
+    if (!lock[0]?.ok) return null;
     try {
-      const { rows: lock } = await client.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1) as ok', [RECONCILE_LOCK_KEY]);
-      if (!lock[0]?.ok) return null;
       const { rows } = await client.query<{ id: string; type: JobType }>(
         `select id, type from jobs where status in ('queued', 'running')
            and created_at < now() - make_interval(secs => $1) order by seq`,
@@ -36,26 +38,24 @@ export async function reconcileOnce(
       );
       let requeued = 0;
       for (let i = 0; i < rows.length; i += PIPELINE_CHUNK) {
-        requeued += await requeueMissing(deps, rows.slice(i, i + PIPELINE_CHUNK));
+        requeued += await withTimeout(requeueMissing(deps, rows.slice(i, i + PIPELINE_CHUNK)), REDIS_TIMEOUT_MS, 'redis');
       }
       const deletedJobs = await deleteInChunks(client, `delete from jobs where ctid in (select ctid from jobs
           where finished_at < now() - make_interval(hours => $1) limit ${RETENTION_DELETE_CHUNK})`, deps.config.jobRetentionHours);
       const keyHours = Math.max(MIN_KEY_RETENTION_HOURS, deps.config.jobRetentionHours);
       const deletedKeys = await deleteInChunks(client, `delete from idempotency_keys where ctid in (select ctid from idempotency_keys
           where created_at < now() - make_interval(hours => $1) limit ${RETENTION_DELETE_CHUNK})`, keyHours);
-      await client.query('commit');
       const report = { requeued, deletedJobs, deletedKeys };
       if (requeued || deletedJobs || deletedKeys) deps.logger.info(report, 'reconciled jobs');
       return report;
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [RECONCILE_LOCK_KEY]);
     }
   });
 }
 
 /** Re-enqueues the jobs whose BullMQ entry is gone, or finished while PostgreSQL says it is not. */
-async function requeueMissing(deps: Pick<Deps, 'queues' | 'redis'>, jobs: Array<{ id: string; type: JobType }>): Promise<number> {
+async function requeueMissing(deps: Pick<ReconcileDeps, 'queues' | 'redis'>, jobs: Array<{ id: string; type: JobType }>): Promise<number> {
   const queueOf = (type: JobType) => (type === 'import' ? deps.queues.imports : deps.queues.commands);
   const pipeline = deps.redis.pipeline();
   for (const job of jobs) pipeline.hmget(queueOf(job.type).toKey(job.id), 'timestamp', 'finishedOn');
@@ -73,6 +73,7 @@ async function requeueMissing(deps: Pick<Deps, 'queues' | 'redis'>, jobs: Array<
   return requeued;
 }
 
+/** Deletes in chunks, each its own statement (and so its own transaction): no long lock on a big table. */
 async function deleteInChunks(client: { query: (q: string, p: unknown[]) => Promise<{ rowCount: number | null }> }, sql: string, hours: number) {
   let total = 0;
   for (;;) {
@@ -83,7 +84,7 @@ async function deleteInChunks(client: { query: (q: string, p: unknown[]) => Prom
 }
 
 /** Runs `reconcileOnce` every `intervalMs` until closed; errors are logged and retried next time. */
-export function startReconciler(deps: Pick<Deps, 'orm' | 'queues' | 'redis' | 'config' | 'logger'>, intervalMs = 20_000) {
+export function startReconciler(deps: ReconcileDeps, intervalMs = 20_000) {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
   let closed = false;
