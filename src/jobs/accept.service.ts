@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import { withPgClient } from '../db/orm.js';
+import { inTransaction } from '../db/transaction.js';
 import { AppError } from '../errors.js';
 import { createBatcher } from '../batcher.js';
 import { enqueueJob, jobOptions } from '../queues/queues.js';
@@ -14,6 +15,11 @@ export type Accepted = { status: 202; body: { job_id: string; status_url: string
 export type Idempotency = { key: string; fingerprint: string };
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** Advisory lock class of keys being accepted (the second half is hashtext(key)). */
+const IDEMPOTENCY_LOCK_CLASS = 727_004;
+
+const stillBeingAccepted = () => new AppError('conflict', 'a request with this Idempotency-Key is still being accepted');
 
 /** A stable fingerprint of a request: method, path and a canonical body. */
 export function fingerprintOf(method: string, path: string, body: unknown): string {
@@ -52,31 +58,26 @@ export async function acceptJob(
     deps.metrics.jobsAccepted.inc({ type: job.type });
     return accepted;
   }
-  const replay = await withPgClient(deps.orm, async (client) => {
-    await client.query('begin');
-    try {
-      // A concurrent twin waits here on the key's unique index until we commit, then replays.
-      const claimed = await client.query(
-        `insert into idempotency_keys (key, fingerprint) values ($1, $2) on conflict (key) do nothing`,
-        [idempotency.key, idempotency.fingerprint],
-      );
-      if (claimed.rowCount === 0) {
-        await client.query('rollback');
-        return replayKey(client, idempotency);
-      }
-      await insertJob(client, { id, ...job });
-      await client.query(`update idempotency_keys set job_id = $2, response_status = $3, response_body = $4 where key = $1`, [
-        idempotency.key,
-        id,
-        accepted.status,
-        JSON.stringify(accepted.body),
-      ]);
-      await client.query('commit');
-      return null;
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    }
+  const replay = await inTransaction(deps.orm, async (client) => {
+    // Hold the key while accepting: a repeat arriving meanwhile gets 409 instead of waiting.
+    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1, hashtext($2)) as ok', [
+      IDEMPOTENCY_LOCK_CLASS,
+      idempotency.key,
+    ]);
+    if (!rows[0]?.ok) throw stillBeingAccepted();
+    const claimed = await client.query(`insert into idempotency_keys (key, fingerprint) values ($1, $2) on conflict (key) do nothing`, [
+      idempotency.key,
+      idempotency.fingerprint,
+    ]);
+    if (claimed.rowCount === 0) return replayKey(client, idempotency);
+    await insertJob(client, { id, ...job });
+    await client.query(`update idempotency_keys set job_id = $2, response_status = $3, response_body = $4 where key = $1`, [
+      idempotency.key,
+      id,
+      accepted.status,
+      JSON.stringify(accepted.body),
+    ]);
+    return null;
   });
   if (replay) return replay;
   deps.metrics.jobsAccepted.inc({ type: job.type });
@@ -125,7 +126,7 @@ async function enqueueOrLeaveToReconciler(deps: AcceptDeps, enqueue: () => Promi
   }
 }
 
-/** The answer stored under a key: the same answer, 422 for another request, 409 while still being accepted. */
+/** The answer stored under a key: 409 while still being accepted, 422 for another request, else the same answer. */
 export async function replayKey(
   client: { query: (q: string, p: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }> },
   idempotency: Idempotency,
@@ -136,11 +137,10 @@ export async function replayKey(
   );
   const row = rows[0] as { fingerprint: string; response_status: number | null; response_body: Accepted['body'] | null } | undefined;
   if (!row) throw new AppError('conflict', 'the request with this Idempotency-Key was abandoned; retry');
+  // Still being accepted (e.g. an upload under way): its fingerprint is not known yet.
+  if (row.response_status === null || !row.response_body) throw stillBeingAccepted();
   if (row.fingerprint !== idempotency.fingerprint) {
     throw new AppError('unprocessable', 'this Idempotency-Key was used for a different request');
-  }
-  if (row.response_status === null || !row.response_body) {
-    throw new AppError('conflict', 'a request with this Idempotency-Key is still being accepted');
   }
   return { status: 202, body: row.response_body };
 }
