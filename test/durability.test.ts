@@ -124,3 +124,20 @@ describe('retention', () => {
     expect(await sql(`select key from idempotency_keys`)).toEqual([{ key: 'new' }]);
   });
 });
+
+describe('a job the database refuses', () => {
+  it('fails alone with a plain error; the jobs around it still apply', async () => {
+    const { drainCommandJobs } = await import('../src/jobs/command-applier.js');
+    const cmd = (email: string, name: string) => JSON.stringify({ commands: [{ student: { email }, courseName: 'Art', action: 'set', name }] });
+    // Written around the API's validation: a name with spaces around it breaks a database check.
+    await sql(`insert into jobs (id, type, payload) values
+      ('00000000-0000-4000-8000-00000000000a', 'command', ?::jsonb),
+      ('00000000-0000-4000-8000-00000000000b', 'command', ?::jsonb),
+      ('00000000-0000-4000-8000-00000000000c', 'command', ?::jsonb)`, [cmd('a@x.edu', 'A'), cmd('b@x.edu', ' B '), cmd('c@x.edu', 'C')]);
+    expect(await drainCommandJobs(api.orm, api.logger)).toBe(3);
+    const jobs = await sql(`select id, status, error from jobs order by id`);
+    expect(jobs.map((j) => j.status)).toEqual(['completed', 'failed', 'completed']);
+    expect(jobs[1].error).toEqual({ code: 'internal', message: 'the database refused this job; see the worker logs' });
+    expect(await sql(`select email from students order by email`)).toEqual([{ email: 'a@x.edu' }, { email: 'c@x.edu' }]);
+  });
+});

@@ -16,7 +16,9 @@ const CONCURRENCY = 64;
  */
 export function createCommandWorker(deps: Deps): RunningWorker {
   const log = deps.logger.child({ worker: 'commands' });
-  const drain = coalesce(() => drainCommandJobs(deps.orm, log));
+  let closing = false;
+  // On shutdown the drain stops between transactions; what is left is picked up by another worker.
+  const drain = coalesce(() => drainCommandJobs(deps.orm, log, () => closing));
 
   const processor: Processor<JobData, unknown, 'apply-command'> = async (job) => {
     switch (job.name) {
@@ -25,6 +27,7 @@ export function createCommandWorker(deps: Deps): RunningWorker {
           const status = await jobStatus(deps.orm, job.data.jobId);
           if (status === null) throw new UnrecoverableError(`job ${job.data.jobId} is not in PostgreSQL`);
           if (FINISHED.has(status)) return { status };
+          if (closing) throw new Error('worker shutting down: the job goes back to the queue');
           await drain();
         }
         throw new Error(`job ${job.data.jobId} still unfinished after three drains`);
@@ -46,7 +49,16 @@ export function createCommandWorker(deps: Deps): RunningWorker {
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
     const jobLog = log.child({ job_id: job.data.jobId });
     jobLog.warn({ err: err.message, final }, 'command job attempt failed');
-    if (final) void markJobFailed(deps.orm, job.data.jobId, err.message).catch((e) => jobLog.error({ err: e }, 'could not mark job failed'));
+    if (!final) return;
+    // The client sees a plain message; the database error itself stays in the logs.
+    const message = `the job could not be applied after ${job.attemptsMade} attempts; see the worker logs`;
+    void markJobFailed(deps.orm, job.data.jobId, message).catch((e) => jobLog.error({ err: e }, 'could not mark job failed'));
   });
-  return { name: 'commands', close: () => worker.close() };
+  return {
+    name: 'commands',
+    close: () => {
+      closing = true;
+      return worker.close();
+    },
+  };
 }

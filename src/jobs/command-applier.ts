@@ -19,33 +19,37 @@ type ClaimedJob = { id: string; type: 'command' | 'batch'; payload: CommandPaylo
  * status commit together, so a job delivered twice is applied once.
  * Returns how many jobs it finished.
  */
-export async function drainCommandJobs(orm: Orm, logger: Logger): Promise<number> {
+export async function drainCommandJobs(orm: Orm, logger: Logger, stopping: () => boolean = () => false): Promise<number> {
   let finished = 0;
-  for (;;) {
+  while (!stopping()) {
     let n: number;
     try {
       n = await inApplyTransaction(orm, (client) => applyNextJobs(client, COMMANDS_PER_TRANSACTION));
     } catch (err) {
       if (isTransientDbError(err)) throw err;
       // A job the database refuses (a bug, or data our validation missed) must not block the rest:
-      // apply one job per transaction, so only the culprit fails.
-      logger.error({ err }, 'command transaction failed; isolating jobs one by one');
-      n = await isolateNextJob(orm, logger);
+      // apply each job of the failed claim in a transaction of its own, so only the culprit fails.
+      logger.error({ err }, 'command transaction failed; applying its jobs one by one');
+      n = await isolateJobs(orm, logger, COMMANDS_PER_TRANSACTION);
     }
     if (n === 0) return finished;
     finished += n;
   }
+  return finished;
 }
 
 /** Claims, applies and finishes the next jobs (within `budget` commands). Returns how many. */
 async function applyNextJobs(client: pg.ClientBase, budget: number): Promise<number> {
   const jobs = await claimJobs(client, budget);
-  if (!jobs.length) return 0;
+  if (jobs.length) await applyClaimed(client, jobs);
+  return jobs.length;
+}
+
+async function applyClaimed(client: pg.ClientBase, jobs: ClaimedJob[]): Promise<void> {
   const roster = await loadRoster(client, jobs.flatMap((j) => j.payload.commands));
   const outcomes = jobs.map((job) => applyJob(roster, job));
   await writeRoster(client, roster);
   await finishJobs(client, jobs, outcomes);
-  return jobs.length;
 }
 
 /** The oldest queued command jobs whose commands fit the budget (always at least one). */
@@ -131,22 +135,38 @@ function finalState(job: ClaimedJob, outcome: JobOutcome) {
   return { status, counts, error, result };
 }
 
-/** Applies the oldest queued job alone; if even that fails for good, marks it failed. */
-async function isolateNextJob(orm: Orm, logger: Logger): Promise<number> {
+/** Applies the oldest queued jobs (up to `budget` commands) one per transaction; a job that still fails is failed for good. */
+async function isolateJobs(orm: Orm, logger: Logger, budget: number): Promise<number> {
+  let done = 0;
+  for (let left = budget; left > 0; ) {
+    const outcome = await applyAlone(orm, logger);
+    if (outcome === null) break;
+    done++;
+    left -= outcome;
+  }
+  return done;
+}
+
+/** Applies the oldest queued job alone and returns its command count, or null when none is queued. */
+async function applyAlone(orm: Orm, logger: Logger): Promise<number | null> {
   try {
-    return await inApplyTransaction(orm, (client) => applyNextJobs(client, 1));
+    return await inApplyTransaction(orm, async (client) => {
+      const [job] = await claimJobs(client, 1);
+      if (!job) return null;
+      await applyClaimed(client, [job]);
+      return job.payload.commands.length;
+    });
   } catch (err) {
     if (isTransientDbError(err)) throw err;
-    const failed = await inApplyTransaction(orm, async (client) => {
+    return inApplyTransaction(orm, async (client) => {
       const [job] = await claimJobs(client, 1);
       if (!job) return null;
       await client.query(
         `update jobs set status = 'failed', error = $2, finished_at = now(), updated_at = now() where id = $1`,
         [job.id, JSON.stringify({ code: 'internal', message: 'the database refused this job; see the worker logs' })],
       );
-      return job.id;
+      logger.error({ err, job_id: job.id }, 'job failed for good');
+      return job.payload.commands.length;
     });
-    logger.error({ err, job_id: failed }, 'job failed for good');
-    return failed ? 1 : 0;
   }
 }
