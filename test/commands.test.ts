@@ -194,6 +194,16 @@ describe('input errors change nothing', () => {
     expect(res).toEqual({ status: 400, body: { error: { code: 'invalid', message: 'the body is not valid JSON' } } });
   });
 
+  it('a JSON body over 16 MiB is a 413 envelope, read or not', async () => {
+    const res = await send(app, 'POST', '/admin/enrollments/batch', `{"commands": [${'"x",'.repeat(4_300_000)}"x"]}`);
+    expect(res).toMatchObject({ status: 413, body: { error: { code: 'too_large' } } });
+    expect(await sql('select * from jobs')).toHaveLength(0);
+  });
+
+  it('a non-numeric student id is a 400', async () => {
+    for (const id of ['abc', '1e3', '0x10', '0']) expect((await send(app, 'PUT', `/admin/students/${id}`, { name: 'X' })).status).toBe(400);
+  });
+
   it('a batch over 10,000 commands is refused', async () => {
     const commands = Array.from({ length: 10_001 }, (_, i) => ({ email: `s${i}@x.edu`, course_name: 'Art' }));
     expect((await send(app, 'POST', '/admin/enrollments/batch', { commands })).status).toBe(400);

@@ -1,7 +1,20 @@
 import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import { fingerprintOf, MAX_IDEMPOTENCY_KEY_LENGTH, type Accepted, type Idempotency } from '../jobs/accept.service.js';
+
+/** The largest JSON write body: a batch of 10,000 commands is about 1.5 MB. */
+export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Refuses a larger JSON body with 413 before it is buffered (counts streamed bytes too). */
+export const jsonBodyLimit = () =>
+  bodyLimit({
+    maxSize: MAX_JSON_BODY_BYTES,
+    onError: () => {
+      throw new AppError('too_large', `the body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
+    },
+  });
 
 /** Parses a JSON body with a zod schema: malformed JSON or a bad field is a 400 naming the field. */
 export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {

@@ -5,19 +5,22 @@ import { AppError } from '../../errors.js';
 import { acceptJob } from '../../jobs/accept.service.js';
 import { createStudentBody, updateStudentBody } from '../command-schemas.js';
 import type { AppEnv } from '../context.js';
-import { idempotencyOf, readJsonBody, sendAccepted } from '../write-request.js';
+import { parseParams } from '../pagination.js';
+import { studentIdParams } from './students.routes.js';
+import { idempotencyOf, jsonBodyLimit, readJsonBody, sendAccepted } from '../write-request.js';
 
 /** `POST /admin/students` (create and `set` the course) and `PUT /admin/students/{id}`. */
 export function adminStudentRoutes(deps: Deps) {
   return new Hono<AppEnv>()
+    .use('/admin/students', jsonBodyLimit())
+    .use('/admin/students/:id', jsonBodyLimit())
     .post('/admin/students', async (c) => {
       const body = await readJsonBody(c, createStudentBody);
       const command: EnrollmentCommand = { student: { email: body.email }, name: body.name, courseName: body.course_name, action: 'set' };
       return sendAccepted(c, await acceptJob(deps, { type: 'command', payload: { commands: [command] }, total: 1 }, idempotencyOf(c, body)));
     })
     .put('/admin/students/:id', async (c) => {
-      const id = Number(c.req.param('id'));
-      if (!Number.isSafeInteger(id) || id <= 0) throw new AppError('invalid', 'student id must be a positive integer');
+      const { id } = parseParams(studentIdParams, c.req.param());
       const body = await readJsonBody(c, updateStudentBody);
       const known = await deps.orm.em.getConnection().execute('select 1 from students where id = ?', [id]);
       if (!known.length) throw new AppError('not_found', `no student ${id}`);
