@@ -17,7 +17,7 @@ const workerDeps = await createDeps(config, 'worker', logger);
 const workers = await startWorkers(workerDeps);
 const api = await startApi(apiDeps);
 onShutdown(logger, async () => {
-  await api.close();
-  await closeWorkers(workers);
+  // In parallel: a slow client must not keep the workers from handing their jobs back.
+  await Promise.all([api.close(), closeWorkers(workers)]);
   await Promise.all([apiDeps.close(), workerDeps.close()]);
 });

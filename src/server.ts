@@ -2,7 +2,10 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Deps } from './deps.js';
 import { createApp } from './http/app.js';
 
-/** Serves the API on `config.port`; `close()` stops accepting and waits for open requests. */
+/** Open requests get this long to finish on shutdown; then long-lived ones (event streams, downloads) are cut. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** Serves the API on `config.port`; `close()` stops accepting, lets open requests finish, then cuts the rest. */
 export async function startApi(deps: Deps): Promise<{ server: ServerType; close(): Promise<void> }> {
   const app = createApp(deps);
   const server = await new Promise<ServerType>((resolve) => {
@@ -13,7 +16,12 @@ export async function startApi(deps: Deps): Promise<{ server: ServerType; close(
     server,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
+        const cut = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), CLOSE_GRACE_MS);
+        cut.unref();
+        server.close((err) => {
+          clearTimeout(cut);
+          return err ? reject(err) : resolve();
+        });
         // Keep-alive connections would hold close() open until their timeout.
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       }),

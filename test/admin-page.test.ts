@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../src/config.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
-import { exited, spawnWorker, until } from './support/processes.js';
+import { exited, freePort, spawnApi, spawnWorker, until } from './support/processes.js';
 
 /**
  * The admin page in a real browser (Debian's chromium through playwright-core) against a real API
@@ -29,30 +27,7 @@ const DIRTY_CSV = [
   '',
 ].join('\n');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
-function spawnApi(config: Config, port: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/api.ts'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: config.databaseUrl,
-      REDIS_URL: config.redisUrl,
-      QUEUE_PREFIX: config.queuePrefix,
-      ADMIN_TOKEN: config.adminToken,
-      READ_TOKEN: config.readToken,
-      PORT: String(port),
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
 
 describe('the SSE reader of the admin page (public/assets/sse.js)', () => {
   it('parses events split anywhere, CRLF and CR line ends, comments and multi-line data', async () => {

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import type { Config } from '../src/config.js';
 import type { Deps } from '../src/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
-import { exited, spawnWorker, until } from './support/processes.js';
+import { exited, freePort, spawnApi, spawnWorker, until } from './support/processes.js';
 
 const ENROLL = resolve('bin/enroll.js');
 const UUID = /^[0-9a-f-]{36}$/;
@@ -19,31 +18,7 @@ let url: string;
 let children: ChildProcess[] = [];
 let dir: string;
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
-/** `npm run start:api`'s entry point as a real process on `port`. */
-function spawnApi(config: Config, port: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/api.ts'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: config.databaseUrl,
-      REDIS_URL: config.redisUrl,
-      QUEUE_PREFIX: config.queuePrefix,
-      ADMIN_TOKEN: config.adminToken,
-      READ_TOKEN: config.readToken,
-      PORT: String(port),
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
 
 /** Runs the CLI as a user would (from another directory), with the admin token unless told otherwise. */
 function enroll(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

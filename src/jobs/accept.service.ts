@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 import { createBatcher } from '../batcher.js';
 import { enqueueJob, jobOptions } from '../queues/queues.js';
 import { zeroCounts } from '../domain/counts.js';
-import { insertJob, type JobType } from './job.repository.js';
+import { insertJob } from './job.repository.js';
 
 /** The answer to an accepted write (CONTRACT §4). */
 export type Accepted = { status: 202; body: { job_id: string; status_url: string } };

@@ -1,9 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import type { Config } from '../../src/config.js';
 
-/** Starts `npm run start:worker`'s entry point as a real child process with the test's config. */
-export function spawnWorker(config: Config): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+/**
+ * Starts one of the service's entry points as a real process with the test's config. Always
+ * `node --import tsx` in this process's node: the tsx CLI would fork a grandchild that a SIGKILL
+ * of the child does not reach.
+ */
+export function spawnService(entry: 'src/api.ts' | 'workers/main.ts', config: Config, env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', entry], {
     env: {
       ...process.env,
       NODE_ENV: 'test',
@@ -13,9 +18,25 @@ export function spawnWorker(config: Config): ChildProcess {
       ADMIN_TOKEN: config.adminToken,
       READ_TOKEN: config.readToken,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+}
+
+/** `npm run start:worker`'s entry point as a real process. */
+export const spawnWorker = (config: Config): ChildProcess => spawnService('workers/main.ts', config);
+
+/** `npm run start:api`'s entry point as a real process on `port`. */
+export const spawnApi = (config: Config, port: number): ChildProcess => spawnService('src/api.ts', config, { PORT: String(port) });
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Resolves with the exit code (or signal) once the process has exited. */

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Deps } from '../src/deps.js';
+import { createTestDeps, truncateAll } from './support/deps.js';
+import { testConfig } from './support/env.js';
+import { exited, freePort, spawnApi, spawnWorker, until } from './support/processes.js';
+
+const config = testConfig();
+let deps: Deps;
+beforeAll(async () => {
+  deps = await createTestDeps('api', config);
+  await truncateAll(deps);
+});
+afterAll(async () => {
+  await deps.queues.commands.obliterate({ force: true });
+  await deps.close();
+});
+
+describe('SIGTERM (CONTRACT §5)', () => {
+  it('the API stops accepting, cuts a long-lived event stream after its grace period, and exits 0', async () => {
+    const port = await freePort();
+    const api = spawnApi(config, port);
+    const url = `http://127.0.0.1:${port}`;
+    await until('the API to answer', async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok === true, 30_000, 100);
+    const auth = { Authorization: `Bearer ${config.adminToken}`, 'Content-Type': 'application/json' };
+    // No worker runs: the job stays queued and its event stream stays open.
+    const accepted = await (await fetch(`${url}/api/v1/admin/enrollments`, { method: 'POST', headers: auth, body: JSON.stringify({ email: 'a@x.edu', name: 'A', course_name: 'Art' }) })).json();
+    const events = await fetch(`${url}/api/v1/jobs/${accepted.job_id}/events`, { headers: auth });
+    expect(events.status).toBe(200);
+    const reading = events.text().catch(() => 'cut');
+
+    const stoppedAt = Date.now();
+    api.kill('SIGTERM');
+    expect(await exited(api)).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+    await reading;
+    expect(await fetch(`${url}/healthz`).catch(() => 'refused')).toBe('refused');
+  });
+
+  it('a worker closes its connections and exits 0', async () => {
+    const worker = spawnWorker(config);
+    await until('the worker to connect', async () => (await deps.queues.commands.getWorkers()).length > 0, 30_000, 100);
+    worker.kill('SIGTERM');
+    expect(await exited(worker)).toBe(0);
+  });
+});
