@@ -215,6 +215,26 @@ describe('with the legacy tables', () => {
     expect(rows).toEqual([{ active: true, untouched: true }]);
   });
 
+  it('waits for the apply lock, like every other writer of course_enrollments', async () => {
+    const { inApplyTransaction } = await import('../src/db/apply-transaction.js');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((r) => (locked = r));
+    const holder = inApplyTransaction(orm, async () => {
+      locked();
+      await held;
+    });
+    await lockTaken;
+    let done = false;
+    const backfill = backfillEnrollments(orm).then((r) => ((done = true), r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done).toBe(false);
+    release();
+    await holder;
+    expect(await backfill).toMatchObject({ created: 4, reactivated: 1 });
+  });
+
   it('writes in keyset batches without skipping or repeating a pair', async () => {
     // 12 courses x 250 students, everyone an active member; some pairs enrolled, some inactive.
     await sql(`insert into courses (name) select 'Bulk ' || i from generate_series(1, 12) i`);

@@ -14,9 +14,14 @@ const APPLY_LOCK_KEY = 727_002;
  */
 export async function inApplyTransaction<T>(orm: Orm, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   return inTransaction(orm, async (client) => {
-    await client.query('select pg_advisory_xact_lock($1)', [APPLY_LOCK_KEY]);
+    await takeApplyLock(client);
     return fn(client);
   });
+}
+
+/** Takes the apply lock in the client's current transaction (for callers that run their own). */
+export async function takeApplyLock(client: pg.ClientBase): Promise<void> {
+  await client.query('select pg_advisory_xact_lock($1)', [APPLY_LOCK_KEY]);
 }
 
 const TRANSIENT_SQLSTATES = new Set([

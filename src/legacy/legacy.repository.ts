@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { withPgClient, type Orm } from '../db/orm.js';
+import { takeApplyLock } from '../db/apply-transaction.js';
 
 /**
  * Reads the legacy `groups`/`group_members` tables and backfills `course_enrollments` from them
@@ -230,10 +231,12 @@ async function snapshotPendingPairs(client: pg.PoolClient): Promise<{ total: num
 
 type BatchOutcome = { scanned: number; created: number; reactivated: number };
 
-/** One transaction: pending pairs `after + 1 ..= after + limit`, upserted as active enrollments. */
+/** One transaction under the apply lock: pending pairs `after + 1 ..= after + limit`, upserted as active enrollments. */
 async function writeBatch(client: pg.PoolClient, after: number, limit: number): Promise<BatchOutcome> {
   await client.query('begin');
   try {
+    // Like every write to course_enrollments: one writer at a time (see src/db/apply-transaction.ts).
+    await takeApplyLock(client);
     const { rows } = await client.query(
       `with batch as (
          select course_id, student_id from ${PENDING} where n > $1 order by n limit $2
