@@ -16,6 +16,13 @@ export type FieldError = { column: string; code: string; message: string; value:
 
 export const isEmail = (s: string): boolean => s.length <= MAX_EMAIL_LENGTH && EMAIL.test(s);
 
+/** Length in characters (code points), as PostgreSQL's char_length counts: an emoji is one. */
+export const charLength = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
 /** The raw text fields of one enrollment row, as read from a CSV line or a JSON body. */
 export type RawEnrollmentFields = {
   email?: string | null;
@@ -41,8 +48,8 @@ export function parseEnrollmentFields(raw: RawEnrollmentFields, mode: 'set' | 'a
   if (!email) errors.push({ column: 'email', code: 'required', message: 'email is required', value: raw.email ?? null });
   else if (!isEmail(email)) errors.push({ column: 'email', code: 'invalid_email', message: `not an email address: ${email}`, value: raw.email ?? null });
   if (!courseName) errors.push({ column: 'course_name', code: 'required', message: 'course_name is required', value: raw.course_name ?? null });
-  else if (courseName.length > MAX_COURSE_NAME_LENGTH) errors.push({ column: 'course_name', code: 'too_long', message: `course_name is longer than ${MAX_COURSE_NAME_LENGTH} characters`, value: raw.course_name ?? null });
-  if (name.length > MAX_NAME_LENGTH) errors.push({ column: 'name', code: 'too_long', message: `name is longer than ${MAX_NAME_LENGTH} characters`, value: raw.name ?? null });
+  else if (charLength(courseName) > MAX_COURSE_NAME_LENGTH) errors.push({ column: 'course_name', code: 'too_long', message: `course_name is longer than ${MAX_COURSE_NAME_LENGTH} characters`, value: raw.course_name ?? null });
+  if (charLength(name) > MAX_NAME_LENGTH) errors.push({ column: 'name', code: 'too_long', message: `name is longer than ${MAX_NAME_LENGTH} characters`, value: raw.name ?? null });
 
   const action = parseAction(raw, mode, errors);
   if (errors.length || !action) return { ok: false, errors };

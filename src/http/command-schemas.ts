@@ -1,16 +1,22 @@
 import { z } from 'zod';
 import type { EnrollmentCommand } from '../domain/enrollment.js';
-import { isEmail, MAX_COURSE_NAME_LENGTH, MAX_NAME_LENGTH } from '../domain/validation.js';
+import { charLength, isEmail, MAX_COURSE_NAME_LENGTH, MAX_NAME_LENGTH } from '../domain/validation.js';
 
 /** zod schemas of the write bodies (CONTRACT §4), built on the same field rules as CSV rows. */
 
 const email = z.string().trim().min(1, 'email is required').refine(isEmail, 'not an email address');
-const name = z.string().trim().min(1, 'name must not be empty').max(MAX_NAME_LENGTH, `name is longer than ${MAX_NAME_LENGTH} characters`);
+const name = z
+  .string()
+  .trim()
+  .min(1, 'name must not be empty')
+  .refine((s) => charLength(s) <= MAX_NAME_LENGTH, `name is longer than ${MAX_NAME_LENGTH} characters`)
+  .meta({ maxLength: MAX_NAME_LENGTH }); // counted in characters, as JSON Schema does (not UTF-16 units)
 const courseName = z
   .string()
   .trim()
   .min(1, 'course_name must not be empty')
-  .max(MAX_COURSE_NAME_LENGTH, `course_name is longer than ${MAX_COURSE_NAME_LENGTH} characters`);
+  .refine((s) => charLength(s) <= MAX_COURSE_NAME_LENGTH, `course_name is longer than ${MAX_COURSE_NAME_LENGTH} characters`)
+  .meta({ maxLength: MAX_COURSE_NAME_LENGTH });
 const action = z.preprocess(
   (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
   z.enum(['set', 'add', 'deactivate'], { error: 'action must be set, add or deactivate' }),

@@ -34,7 +34,9 @@ describe('row validation (CONTRACT §3)', () => {
     if (!r.ok) expect(r.errors).toContainEqual(expect.objectContaining({ column, code }));
   });
 
-  it('a name of exactly 200 characters is fine', () => {
+  it('a name of exactly 200 characters is fine, counting an emoji as one character', () => {
     expect(parseEnrollmentFields({ email: 'a@x.edu', course_name: 'Art', name: 'x'.repeat(200) }, 'set').ok).toBe(true);
+    expect(parseEnrollmentFields({ email: 'a@x.edu', course_name: 'Art', name: '😀'.repeat(200) }, 'set').ok).toBe(true);
+    expect(parseEnrollmentFields({ email: 'a@x.edu', course_name: 'Art', name: '😀'.repeat(201) }, 'set').ok).toBe(false);
   });
 });
