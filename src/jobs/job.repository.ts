@@ -7,6 +7,11 @@ import type { Orm } from '../db/orm.js';
 /** The kinds of job: one action, a batch of actions, a CSV import. */
 export type JobType = 'command' | 'batch' | 'import';
 export type JobStatus = 'queued' | 'running' | 'completed' | 'completed_with_errors' | 'failed' | 'cancelled';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a string that can be a job id (a UUID): anything else is simply not found. */
+export const isJobId = (id: string): boolean => UUID.test(id);
+
 export const FINISHED: ReadonlySet<JobStatus> = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
 
 /** What a command or batch job carries: its actions, in order. */

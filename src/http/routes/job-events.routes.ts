@@ -2,10 +2,9 @@ import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import type { Deps } from '../../deps.js';
 import { AppError, errorBody } from '../../errors.js';
-import { FINISHED, findJob, type JobView } from '../../jobs/job.repository.js';
+import { FINISHED, findJob, isJobId, type JobView } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * How often the stream reads the job, the longest gap between `progress` events while the job
@@ -23,7 +22,7 @@ const DEFAULT_TIMING: JobEventTiming = { pollMs: 500, runningEveryMs: 1_000, kee
 export function jobEventRoutes(deps: Pick<Deps, 'orm'>, timing: JobEventTiming = DEFAULT_TIMING) {
   return new Hono<AppEnv>().get('/jobs/:id/events', async (c) => {
     const id = c.req.param('id');
-    const first = UUID.test(id) ? await findJob(deps.orm, id) : null;
+    const first = isJobId(id) ? await findJob(deps.orm, id) : null;
     if (!first) throw new AppError('not_found', `no job ${id}`);
     const log = c.var.log;
     c.header('X-Accel-Buffering', 'no'); // proxies such as nginx would otherwise hold the events back

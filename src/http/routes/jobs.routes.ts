@@ -4,11 +4,10 @@ import { csvLine } from '../../csv.js';
 import { pullStream } from '../../csv-stream.js';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
-import { findJob, listJobErrors, listJobs, requestCancel } from '../../jobs/job.repository.js';
+import { findJob, isJobId, listJobErrors, listJobs, requestCancel } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
 import { encodeCursor, pageParams, parseParams } from '../pagination.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ERROR_COLUMNS = ['line', 'column', 'code', 'message', 'value'] as const;
 const CSV_PAGE = 5_000;
 
@@ -26,7 +25,7 @@ export const jobListQuery = z.object({
  */
 export function jobRoutes(deps: Deps) {
   const jobOr404 = async (id: string) => {
-    const job = UUID.test(id) ? await findJob(deps.orm, id) : null;
+    const job = isJobId(id) ? await findJob(deps.orm, id) : null;
     if (!job) throw new AppError('not_found', `no job ${id}`);
     return job;
   };
@@ -65,7 +64,7 @@ export function jobRoutes(deps: Deps) {
     })
     .post('/jobs/:id/cancel', async (c) => {
       const id = c.req.param('id');
-      const status = UUID.test(id) ? await requestCancel(deps.orm, id) : null;
+      const status = isJobId(id) ? await requestCancel(deps.orm, id) : null;
       if (!status) throw new AppError('not_found', `no job ${id}`);
       if (status !== 'cancelled' && status !== 'running') {
         throw new AppError('conflict', `job ${id} has already finished (${status})`, await findJob(deps.orm, id));
