@@ -4,6 +4,7 @@
  */
 const suites: Record<string, () => Promise<void>> = {
   commands: async () => (await import('./commands.bench.js')).runCommandsBench(),
+  imports: async () => (await import('./imports.bench.js')).runImportsBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

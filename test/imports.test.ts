@@ -26,9 +26,13 @@ afterAll(async () => {
   await api.queues.imports.obliterate({ force: true });
   await Promise.all([api.close(), workerDeps.close()]);
 });
-beforeEach(() => truncateAll(api));
-
 const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
+
+// An import a test left running would deadlock with the truncation: let it finish first.
+beforeEach(async () => {
+  await pollUntil(async () => (await sql(`select count(*)::int as n from jobs where status in ('queued', 'running')`))[0].n === 0, 30_000);
+  await truncateAll(api);
+});
 
 /** Uploads a CSV and waits for its import to finish. */
 async function importCsv(csv: string | Buffer, query?: string) {
@@ -194,7 +198,7 @@ describe('413 over MAX_UPLOAD_BYTES', () => {
   let small: Deps;
   let smallApp: App;
   beforeAll(async () => {
-    small = await createTestDeps('api', testConfig({ MAX_UPLOAD_BYTES: '3000' }));
+    small = await createTestDeps('api', testConfig({ MAX_UPLOAD_BYTES: '3000', QUEUE_PREFIX: api.config.queuePrefix }));
     smallApp = createApp(small);
   });
   afterAll(() => small.close());

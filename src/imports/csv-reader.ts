@@ -24,7 +24,7 @@ export class ImportFileError extends Error {
 export type CsvRecord = { line: number; fields: string[] };
 
 /** A record longer than this is not a roster row: the file is not what it claims to be. */
-const MAX_RECORD_CHARS = 1024 * 1024;
+export const MAX_RECORD_BYTES = 1024 * 1024;
 /** Leading bytes checked for binary content and encoding. */
 const SNIFF_BYTES = 64 * 1024;
 
@@ -47,7 +47,7 @@ export async function* readCsvRecords(chunks: AsyncIterable<Buffer>): AsyncGener
     relax_column_count: true,
     skip_empty_lines: true,
     record_delimiter: ['\r\n', '\n'],
-    max_record_size: MAX_RECORD_CHARS,
+    max_record_size: MAX_RECORD_BYTES,
   });
   const input = Readable.from(sniffed(chunks), { objectMode: false });
   input.on('error', (err) => parser.destroy(err));

@@ -59,6 +59,18 @@ export async function recordScanProgress(orm: Orm, id: string, total: number, wa
   );
 }
 
+/**
+ * Settings for an import batch transaction. No JIT: bulk-loaded tables have stale statistics,
+ * whose huge estimates make PostgreSQL JIT-compile every batch's lookups (tens of ms each).
+ * Asynchronous commit: a batch and its checkpoint commit together, so losing the last batches in
+ * a database crash loses them consistently and the import redoes them; a later synchronous
+ * commit (any command, or the import's end) flushes them anyway, so nothing acknowledged to a
+ * client is lost.
+ */
+export async function tuneImportTransaction(client: pg.ClientBase): Promise<void> {
+  await client.query('set local jit = off; set local synchronous_commit = off');
+}
+
 /** Inside a batch transaction: the job's row, locked, to check who owns the checkpoint and whether to cancel. */
 export async function lockImportJob(
   client: pg.ClientBase,

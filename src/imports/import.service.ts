@@ -2,7 +2,8 @@ import { addCounts, zeroCounts, type Counts } from '../domain/counts.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
 import type { Orm } from '../db/orm.js';
 import type { JobStatus } from '../jobs/job.repository.js';
-import { ImportFileError } from './csv-reader.js';
+import { ImportFileError, MAX_RECORD_BYTES } from './csv-reader.js';
+import { createCsvScanner } from './csv-scan.js';
 import { applyImportBatch } from './import-batch.js';
 import { readImportRecords, toImportRow, type ImportHeader, type ImportRow } from './import-rows.js';
 import {
@@ -14,6 +15,7 @@ import {
   reportDryRunBatch,
   resetImportProgress,
   startImportJob,
+  tuneImportTransaction,
   writeCheckpoint,
   type ImportJobState,
 } from './import.repository.js';
@@ -68,35 +70,59 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
   }
 }
 
-/** Reads the whole file once: header, syntax, row count. Estimates the total from bytes meanwhile. */
+/**
+ * Checks the whole file before anything is applied: the header (parsed), then the CSV syntax of
+ * every byte and an estimate of the row count (scanned). Reports the estimated total meanwhile.
+ */
 async function scanFile(orm: Orm, job: ImportJobState): Promise<void> {
-  let bytes = 0;
-  let rows = 0;
-  let lastReport = Date.now();
-  let warnings: string[] = [];
-  const counted = async function* () {
-    for await (const chunk of readUpload(orm, job.payload.upload_id)) {
-      bytes += chunk.length;
-      yield chunk;
-    }
-  };
-  for await (const item of readImportRecords(counted())) {
+  let header: ImportHeader | null = null;
+  for await (const item of readImportRecords(readUpload(orm, job.payload.upload_id))) {
     if ('header' in item) {
-      warnings = item.header.warnings;
-      continue;
-    }
-    rows++;
-    if ((rows & 0x3fff) === 0 && Date.now() - lastReport > 500) {
-      lastReport = Date.now();
-      await recordScanProgress(orm, job.id, Math.round((rows * job.payload.size_bytes) / Math.max(bytes, 1)));
+      header = item.header;
+      break;
     }
   }
-  await recordScanProgress(orm, job.id, rows, warnings);
-  job.total = rows;
+  const scanner = createCsvScanner(MAX_RECORD_BYTES);
+  let bytes = 0;
+  let lastReport = Date.now();
+  for await (const chunk of readUpload(orm, job.payload.upload_id)) {
+    scanner.push(chunk);
+    bytes += chunk.length;
+    if (Date.now() - lastReport > 500) {
+      lastReport = Date.now();
+      await recordScanProgress(orm, job.id, Math.round((scanner.recordsSoFar() * job.payload.size_bytes) / bytes));
+    }
+  }
+  // The header line is not a row.
+  const total = Math.max(0, scanner.end().records - 1);
+  await recordScanProgress(orm, job.id, total, header!.warnings);
+  job.total = total;
 }
 
-/** The file's rows in batches, skipping the first `skip` rows (already applied). */
-async function* batchesOf(orm: Orm, job: ImportJobState, skip: number, size: number): AsyncGenerator<ImportRow[]> {
+/**
+ * The file's rows in batches, skipping the first `skip` rows (already applied). The next batch is
+ * parsed while the caller's transaction for the current one waits on the database.
+ */
+function batchesOf(orm: Orm, job: ImportJobState, skip: number, size: number): AsyncGenerator<ImportRow[]> {
+  return readAhead(parsedBatches(orm, job, skip, size));
+}
+
+async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  let next = source.next();
+  try {
+    for (;;) {
+      const item = await next;
+      if (item.done) return;
+      next = source.next();
+      next.catch(() => {}); // awaited on the next turn; a consumer that stops early must not crash us
+      yield item.value;
+    }
+  } finally {
+    await source.return(undefined).catch(() => {});
+  }
+}
+
+async function* parsedBatches(orm: Orm, job: ImportJobState, skip: number, size: number): AsyncGenerator<ImportRow[]> {
   let header: ImportHeader | null = null;
   let batch: ImportRow[] = [];
   for await (const item of readImportRecords(readUpload(orm, job.payload.upload_id))) {
@@ -120,6 +146,7 @@ async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl):
   for await (const rows of batchesOf(orm, job, processed, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
     if (control.stopping()) return 'handed_back';
     const next = await inApplyTransaction(orm, async (client) => {
+      await tuneImportTransaction(client);
       const state = await lockImportJob(client, job.id);
       if (!state || state.status !== 'running') return 'finished' as const;
       if (state.processed !== processed) throw new LostImportError(`import ${job.id}: checkpoint moved from ${processed} to ${state.processed}`);
@@ -168,6 +195,7 @@ async function dryRun(orm: Orm, job: ImportJobState, control: ImportControl): Pr
   let reason: DryRunEnd['reason'];
   try {
     await inApplyTransaction(orm, async (client) => {
+      await tuneImportTransaction(client);
       for await (const rows of batchesOf(orm, job, 0, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
         if (control.stopping()) throw new DryRunEnd('handed_back');
         const batch = await applyImportBatch(client, rows);

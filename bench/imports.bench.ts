@@ -1,0 +1,105 @@
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, TOKENS, waitForOutput } from './support.js';
+
+/**
+ * Imports benchmark (issue 4): a 1,000,000-row roster from ../shared/bench/gen-roster.mjs,
+ * imported end to end (upload start → job completed) through a real API process and a real worker
+ * process, fresh and then the same file again, side by side with the hand-written SQL baseline
+ * (../shared/bench/sql-baseline/run.sh) on the same file. Prints times, ratios, rows per second
+ * and the worker's peak RSS. `IMPORTS_BENCH_ROWS` and `IMPORTS_BENCH_ROUNDS` change the size and
+ * the number of rounds (medians are printed).
+ */
+
+const ROWS = Number(process.env.IMPORTS_BENCH_ROWS ?? 1_000_000);
+const ROUNDS = Number(process.env.IMPORTS_BENCH_ROUNDS ?? 1);
+const PORT = 3902;
+const DATA_DIR = 'bench/.data';
+
+function rosterFile(rows: number): string {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const file = `${DATA_DIR}/roster-${rows}.csv`;
+  if (!existsSync(file)) writeFileSync(file, execFileSync('node', ['../shared/bench/gen-roster.mjs', String(rows)], { maxBuffer: 1 << 30 }));
+  return file;
+}
+
+function sqlBaseline(file: string): { fresh: number; rerun: number } {
+  const out = execFileSync('bash', ['../shared/bench/sql-baseline/run.sh', file, PG_ADMIN], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const m = /fresh_s=([\d.]+) rerun_s=([\d.]+)/.exec(out);
+  if (!m) throw new Error(`unexpected baseline output: ${out}`);
+  return { fresh: Number(m[1]), rerun: Number(m[2]) };
+}
+
+/** Samples a process's resident memory every 50 ms; `stop()` returns the peak in MiB. */
+function sampleRss(pid: number) {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      peak = Math.max(peak, kb / 1024);
+    } catch {
+      // the process is gone
+    }
+  }, 50);
+  return { stop: () => (clearInterval(timer), peak) };
+}
+
+/** Uploads the file (streamed) and waits for the job; returns seconds end to end and the job. */
+async function importOnce(file: string): Promise<{ seconds: number; job: any }> {
+  const start = performance.now();
+  const res = await fetch(`http://127.0.0.1:${PORT}/api/v1/admin/imports`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKENS.admin}`, 'Content-Type': 'text/csv', 'Content-Length': String(statSync(file).size) },
+    body: Readable.toWeb(createReadStream(file)) as ReadableStream,
+    duplex: 'half',
+  } as RequestInit);
+  if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+  const { job_id } = (await res.json()) as { job_id: string };
+  const uploaded = performance.now();
+  for (;;) {
+    const job = (await (await fetch(`http://127.0.0.1:${PORT}/api/v1/jobs/${job_id}`, { headers: { Authorization: `Bearer ${TOKENS.admin}` } })).json()) as any;
+    if (!['queued', 'running'].includes(job.status)) {
+      const seconds = (performance.now() - start) / 1000;
+      console.log(`    upload ${fmt((uploaded - start) / 1000, 2)} s, total ${fmt(seconds, 2)} s, status ${job.status}, counts ${JSON.stringify(job.counts)}`);
+      return { seconds, job };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function runImportsBench(): Promise<void> {
+  const file = rosterFile(ROWS);
+  console.log(`file ${file}: ${ROWS.toLocaleString('en-US')} rows, ${fmt(statSync(file).size / 1024 / 1024)} MiB; ${ROUNDS} round(s)`);
+  const results = { baseFresh: [] as number[], baseRerun: [] as number[], fresh: [] as number[], rerun: [] as number[], rss: [] as number[] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    console.log(`round ${round}: SQL baseline`);
+    const base = sqlBaseline(file);
+    console.log(`    fresh ${fmt(base.fresh, 2)} s, rerun ${fmt(base.rerun, 2)} s`);
+    results.baseFresh.push(base.fresh);
+    results.baseRerun.push(base.rerun);
+
+    console.log(`round ${round}: service (API + worker processes)`);
+    const databaseUrl = await freshDatabase('enroll_bench_imports');
+    const env = { DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS, QUEUE_PREFIX: `bench-imports-${Date.now()}`, PORT: String(PORT), LOG_LEVEL: 'info' };
+    const api = startProcess('src/api.ts', env);
+    const worker = startProcess('workers/main.ts', env);
+    try {
+      await Promise.all([waitForOutput(api, 'api listening'), waitForOutput(worker, 'workers started')]);
+      const rss = sampleRss(worker.pid!);
+      const fresh = await importOnce(file);
+      const rerun = await importOnce(file);
+      results.rss.push(rss.stop());
+      if (fresh.job.counts.rows !== ROWS || rerun.job.counts.unchanged !== rerun.job.counts.valid) throw new Error('unexpected counts');
+      results.fresh.push(fresh.seconds);
+      results.rerun.push(rerun.seconds);
+    } finally {
+      await Promise.all([stop(api), stop(worker)]);
+    }
+  }
+  const [bf, br, f, r] = [median(results.baseFresh), median(results.baseRerun), median(results.fresh), median(results.rerun)];
+  console.log('\nmedians:');
+  console.log(`  SQL baseline   fresh ${fmt(bf, 2)} s   rerun ${fmt(br, 2)} s`);
+  console.log(`  service import fresh ${fmt(f, 2)} s (${fmt(f / bf, 2)}x baseline, ${fmt(ROWS / f, 0)} rows/s)   rerun ${fmt(r, 2)} s (${fmt(r / br, 2)}x baseline, ${fmt(ROWS / r, 0)} rows/s)`);
+  console.log(`  worker peak RSS ${fmt(Math.max(...results.rss), 0)} MiB`);
+}
