@@ -9,11 +9,14 @@ import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, 
  * process, fresh and then the same file again, side by side with the hand-written SQL baseline
  * (../shared/bench/sql-baseline/run.sh) on the same file. Prints times, ratios, rows per second
  * and the worker's peak RSS. `IMPORTS_BENCH_ROWS` and `IMPORTS_BENCH_ROUNDS` change the size and
- * the number of rounds (medians are printed).
+ * the number of rounds (medians are printed); `IMPORTS_BENCH_WORKER_NODE_OPTIONS` sets the worker's
+ * V8 flags (see the README on worker memory).
  */
 
 const ROWS = Number(process.env.IMPORTS_BENCH_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.IMPORTS_BENCH_ROUNDS ?? 1);
+/** V8 flags for the worker process only, e.g. `--max-old-space-size=128 --max-semi-space-size=4`. */
+const WORKER_NODE_OPTIONS = process.env.IMPORTS_BENCH_WORKER_NODE_OPTIONS ?? '';
 const PORT = 3902;
 const DATA_DIR = 'bench/.data';
 
@@ -70,7 +73,7 @@ async function importOnce(file: string): Promise<{ seconds: number; job: any }> 
 
 export async function runImportsBench(): Promise<void> {
   const file = rosterFile(ROWS);
-  console.log(`file ${file}: ${ROWS.toLocaleString('en-US')} rows, ${fmt(statSync(file).size / 1024 / 1024)} MiB; ${ROUNDS} round(s)`);
+  console.log(`file ${file}: ${ROWS.toLocaleString('en-US')} rows, ${fmt(statSync(file).size / 1024 / 1024)} MiB; ${ROUNDS} round(s); worker NODE_OPTIONS "${WORKER_NODE_OPTIONS}"`);
   const results = { baseFresh: [] as number[], baseRerun: [] as number[], fresh: [] as number[], rerun: [] as number[], rss: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`round ${round}: SQL baseline`);
@@ -83,7 +86,7 @@ export async function runImportsBench(): Promise<void> {
     const databaseUrl = await freshDatabase('enroll_bench_imports');
     const env = { DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS, QUEUE_PREFIX: `bench-imports-${Date.now()}`, PORT: String(PORT), LOG_LEVEL: 'info' };
     const api = startProcess('src/api.ts', env);
-    const worker = startProcess('workers/main.ts', env);
+    const worker = startProcess('workers/main.ts', WORKER_NODE_OPTIONS ? { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS } : env);
     try {
       await Promise.all([waitForOutput(api, 'api listening'), waitForOutput(worker, 'workers started')]);
       const rss = sampleRss(worker.pid!);
