@@ -90,6 +90,17 @@ describe('the three actions (CONTRACT §2)', () => {
     expect(await sql(`select * from students where email = 'ghost@x.edu'`)).toHaveLength(0);
   });
 
+  it('matches names exactly as the database folds case, also where JavaScript folds otherwise', async () => {
+    // lower() keeps a final Σ as σ where JavaScript writes ς; İ differs too.
+    const first = await apply('POST', '/admin/enrollments', { email: 'İlker@x.edu', name: 'İlker', course_name: 'ΟΔΥΣΣΕΑΣ 101' });
+    const again = await apply('POST', '/admin/enrollments', { email: 'İlker@x.edu', course_name: 'ΟΔΥΣΣΕΑΣ 101' });
+    const other = await apply('POST', '/admin/enrollments', { email: 'b@x.edu', name: 'B', course_name: 'οδυσσεασ 101' });
+    expect([first.status, again.status, other.status]).toEqual(['completed', 'completed', 'completed']);
+    expect(again.counts).toMatchObject({ unchanged: 1 });
+    expect(await sql('select name from courses')).toEqual([{ name: 'ΟΔΥΣΣΕΑΣ 101' }]);
+    expect(await sql('select count(*)::int as n from students')).toEqual([{ n: 2 }]);
+  });
+
   it('a new student without a name fails with a clear error and changes nothing', async () => {
     const job = await apply('POST', '/admin/enrollments', { email: 'new@x.edu', course_name: 'Art' });
     expect(job).toMatchObject({ status: 'failed', error: { code: 'name_required' }, counts: { invalid: 1 } });

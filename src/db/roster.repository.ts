@@ -4,7 +4,6 @@ import {
   addStoredStudent,
   addStoredCourse,
   emptyRoster,
-  keyOf,
   type EnrollmentCommand,
   type Roster,
 } from '../domain/enrollment.js';
@@ -17,40 +16,54 @@ import {
 
 /** Every student the commands name (by email, new email or id), all their enrollments, and the named courses. */
 export async function loadRoster(client: pg.ClientBase, commands: Iterable<EnrollmentCommand>): Promise<Roster> {
-  const emails = new Set<string>();
+  const texts = new Set<string>();
   const ids = new Set<number>();
-  const courseKeys = new Set<string>();
   for (const cmd of commands) {
     if ('id' in cmd.student) ids.add(cmd.student.id);
-    else emails.add(keyOf(cmd.student.email));
-    if (cmd.newEmail) emails.add(keyOf(cmd.newEmail));
-    if (cmd.courseName !== undefined) courseKeys.add(keyOf(cmd.courseName));
+    else texts.add(cmd.student.email);
+    if (cmd.newEmail) texts.add(cmd.newEmail);
+    if (cmd.courseName !== undefined) texts.add(cmd.courseName);
   }
-  const roster = emptyRoster();
+  // Keys are folded by PostgreSQL's lower(), the function of the unique indexes, never by JS.
+  const folds = new Map<string, string>();
+  const folded = await client.query<{ t: string; k: string }>(`select t, lower(t) as k from unnest($1::text[]) as t`, [[...texts]]);
+  for (const r of folded.rows) folds.set(r.t, r.k);
+  const roster = emptyRoster((text) => folds.get(text) ?? text.toLowerCase());
+  const emails = new Set<string>();
+  const courseKeys = new Set<string>();
+  for (const cmd of commands) {
+    if (!('id' in cmd.student)) emails.add(roster.fold(cmd.student.email));
+    if (cmd.newEmail) emails.add(roster.fold(cmd.newEmail));
+    if (cmd.courseName !== undefined) courseKeys.add(roster.fold(cmd.courseName));
+  }
 
   // One index probe per key, in key order. LATERAL (with LIMIT/OFFSET, so that it is not flattened
   // into a join) keeps the planner from choosing a whole-table scan filtered against thousands of
   // keys: with the stale statistics of a table that just grew by a bulk load it estimates that
   // cheaper, and at a million rows it costs ~10x more.
-  const students = await client.query<{ id: string; name: string; email: string }>(
-    `select s.id, s.name, s.email from unnest($1::text[]) as k(email)
+  const students = await client.query<{ id: string; name: string; email: string; k: string }>(
+    `select s.id, s.name, s.email, lower(s.email) as k from unnest($1::text[]) as k(email)
        cross join lateral (select id, name, email from students where lower(email) = k.email limit 1) s
      union
-     select s.id, s.name, s.email from unnest($2::bigint[]) as k(id)
+     select s.id, s.name, s.email, lower(s.email) from unnest($2::bigint[]) as k(id)
        cross join lateral (select id, name, email from students where id = k.id limit 1) s`,
     [[...emails].sort(), [...ids]],
   );
-  for (const s of students.rows) addStoredStudent(roster, { id: Number(s.id), name: s.name, email: s.email });
+  for (const s of students.rows) {
+    folds.set(s.email, s.k);
+    addStoredStudent(roster, { id: Number(s.id), name: s.name, email: s.email });
+  }
 
   if (students.rows.length) {
-    const enrollments = await client.query<{ id: string; student_id: string; course_id: string; course_name: string; active: boolean }>(
-      `select e.id, e.student_id, e.course_id, c.name as course_name, e.active
+    const enrollments = await client.query<{ id: string; student_id: string; course_id: string; course_name: string; k: string; active: boolean }>(
+      `select e.id, e.student_id, e.course_id, c.name as course_name, lower(c.name) as k, e.active
          from unnest($1::bigint[]) as k(student_id)
         cross join lateral (select id, student_id, course_id, active from course_enrollments where student_id = k.student_id offset 0) e
          join courses c on c.id = e.course_id`,
       [students.rows.map((s) => Number(s.id)).sort((a, b) => a - b)],
     );
     for (const e of enrollments.rows) {
+      folds.set(e.course_name, e.k);
       addStoredEnrollment(roster, {
         id: Number(e.id),
         studentId: Number(e.student_id),
@@ -63,11 +76,14 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
 
   const missingCourses = [...courseKeys].filter((k) => !roster.courses.has(k));
   if (missingCourses.length) {
-    const courses = await client.query<{ id: string; name: string }>(
-      `select id, name from courses where lower(name) = any($1::text[])`,
+    const courses = await client.query<{ id: string; name: string; k: string }>(
+      `select id, name, lower(name) as k from courses where lower(name) = any($1::text[])`,
       [missingCourses],
     );
-    for (const c of courses.rows) addStoredCourse(roster, { id: Number(c.id), name: c.name });
+    for (const c of courses.rows) {
+      folds.set(c.name, c.k);
+      addStoredCourse(roster, { id: Number(c.id), name: c.name });
+    }
   }
   return roster;
 }
@@ -83,8 +99,8 @@ export async function writeRoster(client: pg.ClientBase, roster: Roster): Promis
       `insert into courses (name) select * from unnest($1::text[]) returning id, name`,
       [newCourses.map((c) => c.name)],
     );
-    const byKey = new Map(rows.map((r) => [keyOf(r.name), Number(r.id)]));
-    for (const c of newCourses) c.id = byKey.get(keyOf(c.name))!;
+    const byName = new Map(rows.map((r) => [r.name, Number(r.id)]));
+    for (const c of newCourses) c.id = byName.get(c.name)!;
   }
 
   const students = [...roster.enrollmentsByStudent.keys()];
@@ -94,8 +110,8 @@ export async function writeRoster(client: pg.ClientBase, roster: Roster): Promis
       `insert into students (name, email) select * from unnest($1::text[], $2::text[]) returning id, email`,
       [created.map((s) => s.name), created.map((s) => s.email)],
     );
-    const byKey = new Map(rows.map((r) => [keyOf(r.email), Number(r.id)]));
-    for (const s of created) s.id = byKey.get(keyOf(s.email))!;
+    const byEmail = new Map(rows.map((r) => [r.email, Number(r.id)]));
+    for (const s of created) s.id = byEmail.get(s.email)!;
   }
 
   const updated = students.filter((s) => s.stored && (s.stored.name !== s.name || s.stored.email !== s.email));

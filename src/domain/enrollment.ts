@@ -42,8 +42,17 @@ export type EnrollmentState = {
   storedActive: boolean | null;
 };
 
+/**
+ * How emails and course names are matched case-insensitively. It must fold exactly as the
+ * database's `lower()` does (the unique indexes use it): JavaScript's toLowerCase differs on a
+ * few letters (final sigma, dotted I), so rosters loaded from the database fold with lower().
+ */
+export type Fold = (s: string) => string;
+export const simpleFold: Fold = (s) => s.toLowerCase();
+
 /** The slice of the database a batch touches, keyed the way the rules look things up. */
 export type Roster = {
+  fold: Fold;
   studentsByEmail: Map<string, StudentState>;
   studentsById: Map<number, StudentState>;
   courses: Map<string, CourseState>;
@@ -75,17 +84,14 @@ export type Applied = {
 
 export type ApplyOutcome = Applied | { ok: false; error: ApplyError };
 
-/** Case-insensitive key of an email or course name (values are already trimmed). */
-export const keyOf = (s: string): string => s.toLowerCase();
-
-export function emptyRoster(): Roster {
-  return { studentsByEmail: new Map(), studentsById: new Map(), courses: new Map(), enrollmentsByStudent: new Map() };
+export function emptyRoster(fold: Fold = simpleFold): Roster {
+  return { fold, studentsByEmail: new Map(), studentsById: new Map(), courses: new Map(), enrollmentsByStudent: new Map() };
 }
 
 /** Puts a stored student into the roster. */
 export function addStoredStudent(roster: Roster, row: { id: number; name: string; email: string }): StudentState {
   const student: StudentState = { id: row.id, name: row.name, email: row.email, stored: { name: row.name, email: row.email } };
-  roster.studentsByEmail.set(keyOf(row.email), student);
+  roster.studentsByEmail.set(roster.fold(row.email), student);
   roster.studentsById.set(row.id, student);
   roster.enrollmentsByStudent.set(student, new Map());
   return student;
@@ -93,7 +99,7 @@ export function addStoredStudent(roster: Roster, row: { id: number; name: string
 
 /** Puts a stored course into the roster (idempotent). */
 export function addStoredCourse(roster: Roster, row: { id: number; name: string }): CourseState {
-  const key = keyOf(row.name);
+  const key = roster.fold(row.name);
   const known = roster.courses.get(key);
   if (known) return known;
   const course: CourseState = { id: row.id, name: row.name };
@@ -129,7 +135,7 @@ const noEffects = (): Effects => ({
 /** Applies one command to the roster, in place, and reports its effects (CONTRACT §2). */
 export function applyCommand(roster: Roster, cmd: EnrollmentCommand): ApplyOutcome {
   const effects = noEffects();
-  const found = 'id' in cmd.student ? roster.studentsById.get(cmd.student.id) : roster.studentsByEmail.get(keyOf(cmd.student.email));
+  const found = 'id' in cmd.student ? roster.studentsById.get(cmd.student.id) : roster.studentsByEmail.get(roster.fold(cmd.student.email));
   let student: StudentState | null = found ?? null;
 
   if (!student) {
@@ -140,18 +146,18 @@ export function applyCommand(roster: Roster, cmd: EnrollmentCommand): ApplyOutco
     if (cmd.action === 'deactivate') return done(effects, null, null, null);
     if (!cmd.name) return fail('name_required', 'name', 'a new student needs a name');
     student = { id: null, name: cmd.name, email: cmd.student.email, stored: null };
-    roster.studentsByEmail.set(keyOf(student.email), student);
+    roster.studentsByEmail.set(roster.fold(student.email), student);
     roster.enrollmentsByStudent.set(student, new Map());
     effects.students_created = 1;
   } else {
     const renamed = cmd.name !== undefined && cmd.name !== student.name;
     const reEmailed = cmd.newEmail !== undefined && cmd.newEmail !== student.email;
     if (reEmailed) {
-      const holder = roster.studentsByEmail.get(keyOf(cmd.newEmail!));
+      const holder = roster.studentsByEmail.get(roster.fold(cmd.newEmail!));
       if (holder && holder !== student) return fail('email_taken', 'email', `email ${cmd.newEmail} belongs to another student`);
-      roster.studentsByEmail.delete(keyOf(student.email));
+      roster.studentsByEmail.delete(roster.fold(student.email));
       student.email = cmd.newEmail!;
-      roster.studentsByEmail.set(keyOf(student.email), student);
+      roster.studentsByEmail.set(roster.fold(student.email), student);
     }
     if (renamed) student.name = cmd.name!;
     if (renamed || reEmailed) effects.students_updated = 1;
@@ -160,7 +166,7 @@ export function applyCommand(roster: Roster, cmd: EnrollmentCommand): ApplyOutco
   if (cmd.courseName === undefined) return done(effects, student, null, null);
 
   const enrollments = roster.enrollmentsByStudent.get(student)!;
-  let course = roster.courses.get(keyOf(cmd.courseName)) ?? null;
+  let course = roster.courses.get(roster.fold(cmd.courseName)) ?? null;
   if (cmd.action === 'deactivate') {
     const enrollment = course ? enrollments.get(course) ?? null : null;
     if (enrollment?.active) {
@@ -172,7 +178,7 @@ export function applyCommand(roster: Roster, cmd: EnrollmentCommand): ApplyOutco
 
   if (!course) {
     course = { id: null, name: cmd.courseName };
-    roster.courses.set(keyOf(course.name), course);
+    roster.courses.set(roster.fold(course.name), course);
   }
   let enrollment = enrollments.get(course);
   if (!enrollment) {
