@@ -288,6 +288,33 @@ describe('Idempotency-Key on uploads', () => {
     expect(job.counts.students_created).toBe(1);
   });
 
+  it('an upload purged mid-stream as abandoned is never answered 202', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode('email,course_name,name\n'));
+        await gate;
+        controller.enqueue(new TextEncoder().encode('slow@example.edu,Math,Slow\n'));
+        controller.close();
+      },
+    });
+    const first = app.request('/api/v1/admin/imports', {
+      method: 'POST',
+      headers: { ...ADMIN, 'Content-Type': 'text/csv' },
+      body: slow,
+      duplex: 'half',
+    } as RequestInit);
+    await pollUntil(async () => (await sql(`select count(*)::int as n from uploads`))[0].n === 1);
+    // As if it had gone quiet for long: the next upload purges it.
+    await sql(`update uploads set touched_at = now() - interval '1 hour'`);
+    expect((await uploadCsv(app, cleanCsv(2))).status).toBe(202);
+    release();
+    const res = await first;
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(await sql(`select count(*)::int as n from jobs`)).toEqual([{ n: 1 }]);
+  });
+
   it('a pending key abandoned long ago (API died mid-upload) does not block forever', async () => {
     await sql(`insert into idempotency_keys (key, fingerprint, touched_at) values (?, 'pending:dead', now() - interval '10 minutes')`, [key['Idempotency-Key']]);
     await sql(`insert into uploads (id, touched_at) values (gen_random_uuid(), now() - interval '1 hour')`);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.js';
-import { withPgClient } from '../db/orm.js';
+import { inTransaction } from '../db/transaction.js';
 import { AppError } from '../errors.js';
-import { fingerprintOf, statusUrl, type Accepted } from '../jobs/accept.service.js';
+import { enqueueOrLeaveToReconciler, fingerprintOf, statusUrl, type Accepted } from '../jobs/accept.service.js';
 import { insertJob } from '../jobs/job.repository.js';
 import { enqueueJob } from '../queues/queues.js';
 import {
@@ -48,18 +48,18 @@ export async function acceptImport(
     return claim.accepted;
   }
 
-  let uploadId: string | null = null;
+  // Known before the first byte, so the heartbeat keeps a slow upload from being purged as abandoned.
+  const uploadId = randomUUID();
   const heartbeat = setInterval(() => {
     if (claim) void touchUploadKey(orm, claim).catch(() => {});
-    if (uploadId) void touchUpload(orm, uploadId).catch(() => {});
+    void touchUpload(orm, uploadId).catch(() => {});
   }, KEY_HEARTBEAT_MS);
   let accepted: Accepted;
   try {
-    const file = await storeUpload(orm, request.source, config.maxUploadBytes);
-    uploadId = file.uploadId;
+    const file = await storeUpload(orm, uploadId, request.source, config.maxUploadBytes);
     accepted = await commitImport(deps, file, request.options, claim);
   } catch (err) {
-    if (uploadId) await deleteUpload(orm, uploadId).catch(() => {});
+    await deleteUpload(orm, uploadId).catch(() => {});
     if (claim) await releaseUploadKey(orm, claim).catch(() => {});
     throw err;
   } finally {
@@ -67,11 +67,7 @@ export async function acceptImport(
   }
 
   deps.metrics.jobsAccepted.inc({ type: 'import' });
-  try {
-    await enqueueJob(deps.queues, 'import', accepted.body.job_id);
-  } catch (err) {
-    deps.logger.warn({ err, job_id: accepted.body.job_id }, 'enqueue failed after commit: the reconciler will enqueue the job');
-  }
+  await enqueueOrLeaveToReconciler(deps, () => enqueueJob(deps.queues, 'import', accepted.body.job_id), [accepted.body.job_id]);
   return accepted;
 }
 
@@ -91,17 +87,10 @@ async function commitImport(
     size_bytes: file.sizeBytes,
     sha256: file.sha256,
   };
-  await withPgClient(deps.orm, async (client) => {
-    await client.query('begin');
-    try {
-      await insertJob(client, { id, type: 'import', payload, total: null });
-      await markUploadStored(client, { id: file.uploadId, jobId: id, sizeBytes: file.sizeBytes, sha256: file.sha256 });
-      if (claim) await finishUploadKey(client, claim, importFingerprint(options, file.sha256), id, accepted);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    }
+  await inTransaction(deps.orm, async (client) => {
+    await insertJob(client, { id, type: 'import', payload, total: null });
+    await markUploadStored(client, { id: file.uploadId, jobId: id, sizeBytes: file.sizeBytes, sha256: file.sha256 });
+    if (claim) await finishUploadKey(client, claim, importFingerprint(options, file.sha256), id, accepted);
   });
   return accepted;
 }

@@ -34,12 +34,13 @@ export async function markUploadStored(
   client: pg.ClientBase,
   upload: { id: string; jobId: string; sizeBytes: number; sha256: string },
 ): Promise<void> {
-  await client.query(`update uploads set status = 'stored', job_id = $2, size_bytes = $3, sha256 = $4, touched_at = now() where id = $1`, [
-    upload.id,
-    upload.jobId,
-    upload.sizeBytes,
-    upload.sha256,
-  ]);
+  const { rowCount } = await client.query(
+    `update uploads set status = 'stored', job_id = $2, size_bytes = $3, sha256 = $4, touched_at = now()
+      where id = $1 and status = 'receiving'`,
+    [upload.id, upload.jobId, upload.sizeBytes, upload.sha256],
+  );
+  // Never answer 202 for a file that is not all there (e.g. purged as abandoned meanwhile).
+  if (rowCount !== 1) throw new Error(`upload ${upload.id} is no longer being received`);
 }
 
 /** Removes an upload and its chunks (a failed or refused upload leaves nothing behind). */

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { AppError } from '../errors.js';
 import { createUpload, deleteUpload, insertChunk } from './upload.repository.js';
@@ -12,12 +12,12 @@ export type StoredFile = { uploadId: string; sizeBytes: number; sha256: string }
 const tooLarge = (max: number) => new AppError('too_large', `the upload is larger than MAX_UPLOAD_BYTES (${max} bytes)`);
 
 /**
- * Streams `source` into a new upload in PostgreSQL, CHUNK_BYTES per row, hashing as it goes.
+ * Streams `source` into a new upload `uploadId` in PostgreSQL, CHUNK_BYTES per row, hashing as it
+ * goes (the caller knows the id from the start, so it can keep the upload alive while it streams).
  * Memory stays at about one chunk whatever the size. Anything that goes wrong (more than
  * `maxBytes`, a client that disconnects, a database error) deletes what was stored and rethrows.
  */
-export async function storeUpload(orm: Orm, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredFile> {
-  const uploadId = randomUUID();
+export async function storeUpload(orm: Orm, uploadId: string, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredFile> {
   await createUpload(orm, uploadId);
   const hash = createHash('sha256');
   let size = 0;

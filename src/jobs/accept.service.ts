@@ -118,7 +118,7 @@ async function insertAndEnqueue(deps: AcceptDeps, jobs: NewCommandJob[]): Promis
 }
 
 /** The jobs are committed already: an enqueue failure is logged, and the reconciler enqueues them later. */
-async function enqueueOrLeaveToReconciler(deps: AcceptDeps, enqueue: () => Promise<unknown>, ids: string[]): Promise<void> {
+export async function enqueueOrLeaveToReconciler(deps: AcceptDeps, enqueue: () => Promise<unknown>, ids: string[]): Promise<void> {
   try {
     await enqueue();
   } catch (err) {
