@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import type { JobView } from '../src/jobs/job.repository.js';
-import { finished, pollJob, spawnImportWorker, uploadCsv } from './imports.support.js';
+import { cleanCsv, finished, pollJob, spawnImportWorker, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, testConfig } from './support/env.js';
 import { exited, until } from './support/processes.js';
@@ -147,4 +147,30 @@ describe('a worker stopped with SIGTERM mid-import', () => {
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
   }, 90_000);
+});
+
+describe('a whole-file check cut short (worker killed while checking)', () => {
+  it('is done again on resume: a broken last line still fails the whole file, nothing applied', async () => {
+    const workerDeps = await createTestDeps('worker', config);
+    const { createImportWorker } = await import('../workers/imports.worker.js');
+    try {
+      // Accepted while no worker runs; then made to look like a check that wrote an estimate and died.
+      // Over one stored chunk (1 MiB), so the rows read first could be applied before the break is seen.
+      const csv = `${cleanCsv(60_000)}"broken@x.edu,Art,Broken\n`;
+      const res = await uploadCsv(app, csv);
+      expect(res.status).toBe(202);
+      const id = res.body.job_id as string;
+      await sql(`update jobs set status = 'running', total = 3 where id = ?`, [id]);
+      const importer = createImportWorker(workerDeps, { batchRows: 1_000 });
+      try {
+        const job = await pollJob(app, id, finished);
+        expect(job).toMatchObject({ status: 'failed', error: { code: 'csv_syntax' }, counts: { rows: 0 }, progress: { processed: 0 } });
+      } finally {
+        await importer.close();
+      }
+      expect(await sql(`select count(*)::int as n from students`)).toEqual([{ n: 0 }]);
+    } finally {
+      await workerDeps.close();
+    }
+  });
 });

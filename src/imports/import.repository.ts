@@ -12,17 +12,20 @@ export type ImportJobState = {
   payload: ImportPayload;
   processed: number;
   counts: Counts;
-  /** Null until the whole file has been checked and its rows counted. */
+  /** An estimate while the whole-file check runs, then the exact row count. */
   total: number | null;
+  /** True once the whole-file check has finished (it records the file's warnings, maybe none). */
+  scanned: boolean;
 };
 
-type Row = { id: string; payload: ImportPayload; processed: string; counts: Partial<Counts>; total: string | null };
+type Row = { id: string; payload: ImportPayload; processed: string; counts: Partial<Counts>; total: string | null; scanned: boolean };
 const toState = (r: Row): ImportJobState => ({
   id: r.id,
   payload: r.payload,
   processed: Number(r.processed),
   counts: { ...zeroCounts(), ...r.counts },
   total: r.total === null ? null : Number(r.total),
+  scanned: r.scanned,
 });
 
 /** The oldest import not finished yet, in acceptance order. */
@@ -41,7 +44,7 @@ export async function startImportJob(orm: Orm, id: string): Promise<ImportJobSta
     const { rows } = await client.query<Row>(
       `update jobs set status = 'running', started_at = coalesce(started_at, now()), attempts = attempts + 1, updated_at = now()
         where id = $1 and type = 'import' and status in ('queued', 'running')
-        returning id, payload, processed, counts, total`,
+        returning id, payload, processed, counts, total, warnings is not null as scanned`,
       [id],
     );
     return rows[0] ? toState(rows[0]) : null;

@@ -53,7 +53,8 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
   if (!job) return 'finished';
   const upload = { id: job.id, uploadId: job.payload.upload_id };
   try {
-    if (job.total === null) await scanFile(orm, job);
+    // Not `total`: the check writes estimates of it as it goes, and may have been cut short.
+    if (!job.scanned) await scanFile(orm, job);
     return job.payload.dry_run ? await dryRun(orm, job, control) : await applyFile(orm, job, control);
   } catch (err) {
     if (!(err instanceof ImportFileError)) throw err;
