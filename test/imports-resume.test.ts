@@ -174,3 +174,14 @@ describe('a whole-file check cut short (worker killed while checking)', () => {
     }
   });
 });
+
+describe('an import cancelled before any worker took it', () => {
+  it('is never applied, and its stored file is freed (size and hash kept)', async () => {
+    const res = await uploadCsv(app, cleanCsv(5));
+    const id = res.body.job_id as string;
+    const cancel = await app.request(`/api/v1/jobs/${id}/cancel`, { method: 'POST', headers: ADMIN });
+    expect(await cancel.json()).toMatchObject({ status: 'cancelled' });
+    expect(await sql(`select count(*)::int as n from upload_chunks c join uploads u on u.id = c.upload_id where u.job_id = ?`, [id])).toEqual([{ n: 0 }]);
+    expect(await sql(`select size_bytes is not null and sha256 is not null as kept from uploads where job_id = ?`, [id])).toEqual([{ kept: true }]);
+  });
+});

@@ -66,7 +66,8 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number } = {}
       if (isTransientDbError(err)) throw err; // BullMQ retries with backoff; the checkpoint makes it exact
       // Not transient: a bug or data the database refuses. Retrying would fail the same way.
       jobLog.error({ err }, 'import failed');
-      await markJobFailed(deps.orm, jobId, `import failed: ${(err as Error).message}`);
+      // The client sees a plain message; the database error itself stays in the logs.
+      await markJobFailed(deps.orm, jobId, 'the import could not be applied; see the worker logs for this job id');
       return 'finished';
     }
   };

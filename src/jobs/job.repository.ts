@@ -166,7 +166,14 @@ export async function requestCancel(orm: Orm, id: string): Promise<JobStatus | n
      where id = ? returning status`,
     [id],
   );
-  return rows[0]?.status ?? null;
+  const status = rows[0]?.status ?? null;
+  if (status === 'cancelled') await freeUploadedFile(orm, id);
+  return status;
+}
+
+/** Deletes the stored file of a finished import (its chunks; the upload row with size and hash stays). */
+async function freeUploadedFile(orm: Orm, jobId: string): Promise<void> {
+  await orm.em.getConnection().execute(`delete from upload_chunks c using uploads u where u.id = c.upload_id and u.job_id = ?`, [jobId]);
 }
 
 /** Just the status of a job (the workers' cheap check), or null when there is no such job. */
@@ -182,4 +189,5 @@ export async function markJobFailed(orm: Orm, id: string, message: string): Prom
       where id = ? and status in ('queued', 'running')`,
     [JSON.stringify({ code: 'failed', message }), id],
   );
+  await freeUploadedFile(orm, id);
 }
