@@ -3,10 +3,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import type { JobView } from '../src/jobs/job.repository.js';
-import { cleanCsv, finished, pollJob, spawnImportWorker, uploadCsv } from './imports.support.js';
+import { cleanCsv, finished, pollJob, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, testConfig } from './support/env.js';
-import { exited, until } from './support/processes.js';
+import { exited, spawnWorker, until } from './support/processes.js';
 
 /**
  * Exact resume (issue 4): real worker processes, killed with SIGKILL or stopped with SIGTERM in
@@ -32,7 +32,7 @@ beforeEach(() => truncateAll(api));
 const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
 /** Starts a real worker process and waits until the imports queue sees `expected` workers. */
 const worker = async (expected: number) => {
-  const child = spawnImportWorker(config);
+  const child = spawnWorker(config);
   children.push(child);
   await until(`${expected} import worker(s) connected`, async () => (await api.queues.imports.getWorkersCount()) >= expected, 30_000);
   return child;

@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Config } from '../src/config.js';
 import type { App } from '../src/http/app.js';
 import type { Deps } from '../src/deps.js';
 import type { JobView } from '../src/jobs/job.repository.js';
@@ -72,23 +70,3 @@ export function cleanCsv(n: number, opts: { from?: number; courses?: number; cou
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * Starts `workers/main.ts` (what `npm run start:worker` runs) as ONE real process with the test's
- * config. Not through the `tsx` CLI: that wrapper runs the worker in a child process, so a SIGKILL
- * would hit the wrapper, not the worker, and it turns a slow SIGTERM into a SIGKILL after 30 ms.
- */
-export function spawnImportWorker(config: Config): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: config.databaseUrl,
-      REDIS_URL: config.redisUrl,
-      QUEUE_PREFIX: config.queuePrefix,
-      ADMIN_TOKEN: config.adminToken,
-      READ_TOKEN: config.readToken,
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
