@@ -5,8 +5,7 @@ import { inTransaction } from '../db/transaction.js';
 import { AppError } from '../errors.js';
 import { createBatcher } from '../batcher.js';
 import { enqueueJob, jobOptions } from '../queues/queues.js';
-import { zeroCounts } from '../domain/counts.js';
-import { insertJob } from './job.repository.js';
+import { insertJob, insertJobs } from './job.repository.js';
 
 /** The answer to an accepted write (CONTRACT §4). */
 export type Accepted = { status: 202; body: { job_id: string; status_url: string } };
@@ -101,14 +100,7 @@ function acceptorFor(deps: AcceptDeps) {
 }
 
 async function insertAndEnqueue(deps: AcceptDeps, jobs: NewCommandJob[]): Promise<void> {
-  const counts = JSON.stringify(zeroCounts());
-  await withPgClient(deps.orm, (client) =>
-    client.query(
-      `insert into jobs (id, type, payload, total, counts)
-       select id, type, payload, total, $5::jsonb from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[]) as j(id, type, payload, total)`,
-      [jobs.map((j) => j.id), jobs.map((j) => j.type), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.total), counts],
-    ),
-  );
+  await withPgClient(deps.orm, (client) => insertJobs(client, jobs));
   const ids = jobs.map((j) => j.id);
   await enqueueOrLeaveToReconciler(
     deps,

@@ -80,17 +80,18 @@ export function toJobView(r: JobRecord): JobView {
 const JOB_COLUMNS = 'id, type, status, counts, processed, total, result, error, warnings, created_at, started_at, finished_at';
 
 /** Inserts a queued job. */
-export async function insertJob(
-  client: pg.ClientBase,
-  job: { id: string; type: JobType; payload: unknown; total: number | null },
-): Promise<void> {
-  await client.query(`insert into jobs (id, type, payload, total, counts) values ($1, $2, $3, $4, $5)`, [
-    job.id,
-    job.type,
-    JSON.stringify(job.payload),
-    job.total,
-    JSON.stringify(zeroCounts()),
-  ]);
+export type NewJob = { id: string; type: JobType; payload: unknown; total: number | null };
+
+/** Inserts one queued job. */
+export const insertJob = (client: pg.ClientBase, job: NewJob): Promise<void> => insertJobs(client, [job]);
+
+/** Inserts queued jobs in one statement, in the order given (their `seq` follows it). */
+export async function insertJobs(client: pg.ClientBase, jobs: NewJob[]): Promise<void> {
+  await client.query(
+    `insert into jobs (id, type, payload, total, counts)
+     select id, type, payload, total, $5::jsonb from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[]) as j(id, type, payload, total)`,
+    [jobs.map((j) => j.id), jobs.map((j) => j.type), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.total), JSON.stringify(zeroCounts())],
+  );
 }
 
 /** The job's current view, read from PostgreSQL only (never from BullMQ). */
