@@ -33,14 +33,20 @@ export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S): 
   return parsed.data;
 }
 
-/** The request's Idempotency-Key with the fingerprint of what it asks, or null without one. */
-export function idempotencyOf(c: Context, body: unknown): Idempotency | null {
+/** The request's Idempotency-Key header (1 to 255 characters), or null without one. */
+export function idempotencyKeyOf(c: Context): string | null {
   const key = c.req.header('idempotency-key');
   if (key === undefined) return null;
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new AppError('invalid', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
-  return { key, fingerprint: fingerprintOf(c.req.method, c.req.path, body) };
+  return key;
+}
+
+/** The request's Idempotency-Key with the fingerprint of what it asks, or null without one. */
+export function idempotencyOf(c: Context, body: unknown): Idempotency | null {
+  const key = idempotencyKeyOf(c);
+  return key === null ? null : { key, fingerprint: fingerprintOf(c.req.method, c.req.path, body) };
 }
 
 /** Sends an accepted (or replayed) write. */

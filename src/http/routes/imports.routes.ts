@@ -4,8 +4,8 @@ import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 import { acceptImport, type ImportOptions } from '../../imports/import-accept.service.js';
 import { multipartFile } from '../../imports/multipart.js';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../jobs/accept.service.js';
 import type { AppEnv } from '../context.js';
+import { idempotencyKeyOf } from '../write-request.js';
 
 /** Content types taken as the CSV itself (clients label CSV in many ways). */
 const RAW_TYPES = new Set(['text/csv', 'application/csv', 'text/plain', 'application/octet-stream', 'application/vnd.ms-excel']);
@@ -16,10 +16,7 @@ const MULTIPART_ENVELOPE_BYTES = 64 * 1024;
 export function importRoutes(deps: Deps) {
   return new Hono<AppEnv>().post('/admin/imports', async (c) => {
     const options = parseImportOptions(c.req.query());
-    const key = c.req.header('idempotency-key') ?? null;
-    if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-      throw new AppError('invalid', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
-    }
+    const key = idempotencyKeyOf(c);
     const max = deps.config.maxUploadBytes;
     const contentType = (c.req.header('content-type') ?? 'text/csv').split(';')[0]!.trim().toLowerCase();
     const multipart = contentType === 'multipart/form-data';
