@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import { createApp, type App } from '../src/http/app.js';
+import { resolveHeader } from '../src/imports/import-rows.js';
 import { createImportWorker } from '../workers/imports.worker.js';
 import type { RunningWorker } from '../workers/index.js';
 import { cleanCsv, finished, jobErrors, pollJob, rosterSnapshot, uploadCsv } from './imports.support.js';
@@ -101,6 +102,20 @@ describe('CSV import format (CONTRACT §3)', () => {
         { email: 'zoe@example.edu', course: 'art 1', active: true },
       ],
     });
+  });
+
+  it('warns once for all the legacy team columns together and once per other unknown column', async () => {
+    const header = resolveHeader({ line: 1, fields: ['email', ' Team_ID', 'Notes', 'course_name', 'team_name', 'TEAM_NUMBER', 'extra'] });
+    expect(header.warnings).toEqual([
+      'legacy columns "Team_ID", "team_name", "TEAM_NUMBER" are ignored (teams were removed)',
+      'unknown column "Notes" is ignored',
+      'unknown column "extra" is ignored',
+    ]);
+    expect(resolveHeader({ line: 1, fields: ['email', 'course_name'] }).warnings).toEqual([]);
+    expect(resolveHeader({ line: 1, fields: ['x', 'team_number', 'email', 'course_name'] }).warnings).toEqual([
+      'unknown column "x" is ignored',
+      'legacy column "team_number" is ignored (teams were removed)',
+    ]);
   });
 
   it('the same file again changes nothing and counts every valid row unchanged', async () => {

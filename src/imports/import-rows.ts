@@ -25,17 +25,24 @@ export type ImportHeader = { width: number; index: Record<Known, number>; warnin
 export function resolveHeader(record: CsvRecord): ImportHeader {
   const index: Record<Known, number> = { email: -1, course_name: -1, name: -1, action: -1, status: -1 };
   const warnings: string[] = [];
+  const legacy: string[] = [];
   record.fields.forEach((raw, i) => {
     const name = raw.trim().toLowerCase();
     if (name in index) {
       if (index[name as Known] !== -1) throw new ImportFileError('duplicate_column', `the header names the column "${name}" twice`);
       index[name as Known] = i;
     } else if (LEGACY.has(name)) {
-      warnings.push(`legacy column "${raw.trim()}" is ignored (teams were removed)`);
+      // The team columns together get one warning (CONTRACT §3), at the place of the first one.
+      if (!legacy.length) warnings.push('');
+      legacy.push(raw.trim());
     } else {
       warnings.push(`unknown column "${raw.trim()}" is ignored`);
     }
   });
+  if (legacy.length) {
+    const list = legacy.map((c) => `"${c}"`).join(', ');
+    warnings[warnings.indexOf('')] = `legacy column${legacy.length > 1 ? 's' : ''} ${list} ${legacy.length > 1 ? 'are' : 'is'} ignored (teams were removed)`;
+  }
   const missing = REQUIRED.filter((c) => index[c] === -1);
   if (missing.length) {
     const seen = record.fields.slice(0, 10).map((f) => JSON.stringify(f.slice(0, 40))).join(', ');
