@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, TOKENS, waitForOutput } from './support.js';
@@ -17,6 +17,10 @@ const ROWS = Number(process.env.IMPORTS_BENCH_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.IMPORTS_BENCH_ROUNDS ?? 1);
 /** V8 flags for the worker process only, e.g. `--max-old-space-size=128 --max-semi-space-size=4`. */
 const WORKER_NODE_OPTIONS = process.env.IMPORTS_BENCH_WORKER_NODE_OPTIONS ?? '';
+/** Extra node flags for the worker that NODE_OPTIONS refuses, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const WORKER_NODE_ARGS = (process.env.IMPORTS_BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** `IMPORTS_BENCH_BASELINE=0` skips the SQL baseline (for profiling runs only: no ratios). */
+const BASELINE = process.env.IMPORTS_BENCH_BASELINE !== '0';
 const PORT = 3902;
 const DATA_DIR = 'bench/.data';
 
@@ -25,6 +29,14 @@ function rosterFile(rows: number): string {
   const file = `${DATA_DIR}/roster-${rows}.csv`;
   if (!existsSync(file)) writeFileSync(file, execFileSync('node', ['../shared/bench/gen-roster.mjs', String(rows)], { maxBuffer: 1 << 30 }));
   return file;
+}
+
+/** The worker with extra node flags (as support.ts's startProcess starts it otherwise). */
+function startWorkerWithArgs(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [...WORKER_NODE_ARGS, '--import', 'tsx', 'workers/main.ts'], {
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ADMIN_TOKEN: TOKENS.admin, READ_TOKEN: TOKENS.read, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 function sqlBaseline(file: string): { fresh: number; rerun: number } {
@@ -77,7 +89,7 @@ export async function runImportsBench(): Promise<void> {
   const results = { baseFresh: [] as number[], baseRerun: [] as number[], fresh: [] as number[], rerun: [] as number[], rss: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`round ${round}: SQL baseline`);
-    const base = sqlBaseline(file);
+    const base = BASELINE ? sqlBaseline(file) : { fresh: NaN, rerun: NaN };
     console.log(`    fresh ${fmt(base.fresh, 2)} s, rerun ${fmt(base.rerun, 2)} s`);
     results.baseFresh.push(base.fresh);
     results.baseRerun.push(base.rerun);
@@ -86,7 +98,8 @@ export async function runImportsBench(): Promise<void> {
     const databaseUrl = await freshDatabase('enroll_bench_imports');
     const env = { DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS, QUEUE_PREFIX: `bench-imports-${Date.now()}`, PORT: String(PORT), LOG_LEVEL: 'info' };
     const api = startProcess('src/api.ts', env);
-    const worker = startProcess('workers/main.ts', WORKER_NODE_OPTIONS ? { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS } : env);
+    const workerEnv = WORKER_NODE_OPTIONS ? { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS } : env;
+    const worker = WORKER_NODE_ARGS.length ? startWorkerWithArgs(workerEnv) : startProcess('workers/main.ts', workerEnv);
     try {
       await Promise.all([waitForOutput(api, 'api listening'), waitForOutput(worker, 'workers started')]);
       const rss = sampleRss(worker.pid!);
