@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { CsvError, Parser } from 'csv-parse';
 
 /**
@@ -28,50 +27,64 @@ export const MAX_RECORD_BYTES = 1024 * 1024;
 /** Leading bytes checked for binary content and encoding. */
 const SNIFF_BYTES = 64 * 1024;
 
+/** The synchronous core of csv-parse (what its stream `Parser` calls per chunk); not in its typings. */
+type CsvParseCore = {
+  info: { empty_lines: number };
+  parse(buf: Buffer | undefined, end: boolean, push: (record: string[]) => void, close: () => void): Error | undefined;
+};
+
+const PARSE_OPTIONS = {
+  bom: true,
+  relax_quotes: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  record_delimiter: ['\r\n', '\n'],
+  max_record_size: MAX_RECORD_BYTES,
+};
+
 /**
- * csv-parse pushes each record synchronously while it parses, so at that moment its `info` is
- * exact: remember how many empty lines it had skipped before this record.
+ * Streams the records of a CSV file in order, each with its first line number, in arrays (all the
+ * records that end in one input chunk). csv-parse's core is driven directly, chunk by chunk,
+ * without its stream wrapper: a record costs no stream push and no promise. It calls `push`
+ * synchronously while it parses, so at that moment its `info` is exact: the number of empty lines
+ * it skipped before this record.
  */
-class LineAwareParser extends Parser {
-  override push(record: unknown, encoding?: BufferEncoding): boolean {
-    if (record === null) return super.push(null, encoding);
-    return super.push({ fields: record, emptyLines: this.info.empty_lines }, encoding);
+export async function* readCsvRecordBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvRecord[]> {
+  const core = (new Parser(PARSE_OPTIONS) as unknown as { api: CsvParseCore }).api;
+  let nextLine = 1;
+  let emptySeen = 0;
+  let out: CsvRecord[] = [];
+  const push = (fields: string[]) => {
+    const emptyLines = core.info.empty_lines;
+    const line = nextLine + (emptyLines - emptySeen);
+    emptySeen = emptyLines;
+    nextLine = line + 1 + lineBreaksIn(fields);
+    if (!isBlank(fields)) out.push({ line, fields });
+  };
+  const close = () => {};
+  const fail = (err: Error) => {
+    if (err instanceof CsvError) {
+      return new ImportFileError('csv_syntax', `the file is not valid CSV after line ${nextLine - 1}: ${err.message}`);
+    }
+    return err;
+  };
+  for await (const chunk of sniffed(chunks)) {
+    const err = core.parse(chunk, false, push, close);
+    if (err) throw fail(err);
+    if (out.length) {
+      const records = out;
+      out = [];
+      yield records;
+    }
   }
+  const err = core.parse(undefined, true, push, close);
+  if (err) throw fail(err);
+  if (out.length) yield out;
 }
 
 /** Streams the records of a CSV file in order, each with its first line number. */
 export async function* readCsvRecords(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvRecord> {
-  const parser = new LineAwareParser({
-    bom: true,
-    relax_quotes: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    record_delimiter: ['\r\n', '\n'],
-    max_record_size: MAX_RECORD_BYTES,
-  });
-  const input = Readable.from(sniffed(chunks), { objectMode: false });
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
-  let nextLine = 1;
-  let emptySeen = 0;
-  try {
-    for await (const pushed of parser as AsyncIterable<{ fields: string[]; emptyLines: number }>) {
-      const { fields } = pushed;
-      const line = nextLine + (pushed.emptyLines - emptySeen);
-      emptySeen = pushed.emptyLines;
-      nextLine = line + 1 + lineBreaksIn(fields);
-      if (isBlank(fields)) continue;
-      yield { line, fields };
-    }
-  } catch (err) {
-    if (err instanceof CsvError) {
-      throw new ImportFileError('csv_syntax', `the file is not valid CSV after line ${nextLine - 1}: ${err.message}`);
-    }
-    throw err;
-  } finally {
-    input.destroy();
-    parser.destroy();
-  }
+  for await (const records of readCsvRecordBatches(chunks)) yield* records;
 }
 
 /** Line breaks inside quoted fields (`\r\n` counts once, as editors count it). */

@@ -1,6 +1,6 @@
 import type { EnrollmentCommand } from '../domain/enrollment.js';
 import { parseEnrollmentFields, type FieldError, type RawEnrollmentFields } from '../domain/validation.js';
-import { ImportFileError, readCsvRecords, type CsvRecord } from './csv-reader.js';
+import { ImportFileError, readCsvRecordBatches, type CsvRecord } from './csv-reader.js';
 
 /**
  * From CSV records to enrollment commands (CONTRACT §3): the header names the columns
@@ -84,11 +84,13 @@ export async function* readImportRecords(
   chunks: AsyncIterable<Buffer>,
 ): AsyncGenerator<{ header: ImportHeader } | { record: CsvRecord }> {
   let header: ImportHeader | null = null;
-  for await (const record of readCsvRecords(chunks)) {
-    if (header === null) {
-      header = resolveHeader(record);
-      yield { header };
-    } else yield { record };
+  for await (const records of readCsvRecordBatches(chunks)) {
+    for (const record of records) {
+      if (header === null) {
+        header = resolveHeader(record);
+        yield { header };
+      } else yield { record };
+    }
   }
   if (header === null) throw new ImportFileError('empty_file', 'the file is empty: it needs a header row with email and course_name');
 }
