@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { zeroCounts, type Counts } from '../domain/counts.js';
 import type { EnrollmentCommand } from '../domain/enrollment.js';
 import type { FieldError } from '../domain/validation.js';
-import type { Orm } from '../db/orm.js';
+import { withPgClient, type Orm } from '../db/orm.js';
 
 /** The kinds of job: one action, a batch of actions, a CSV import. */
 export type JobType = 'command' | 'batch' | 'import';
@@ -96,7 +96,10 @@ export async function insertJobs(client: pg.ClientBase, jobs: NewJob[]): Promise
 
 /** The job's current view, read from PostgreSQL only (never from BullMQ). */
 export async function findJob(orm: Orm, id: string): Promise<JobView | null> {
-  const rows = await orm.em.getConnection().execute<JobRecord[]>(`select ${JOB_COLUMNS} from jobs where id = ?`, [id]);
+  // The hot path of every status poll: a named (prepared once per connection) primary-key read.
+  const { rows } = await withPgClient(orm, (client) =>
+    client.query<JobRecord>({ name: 'find-job', text: `select ${JOB_COLUMNS} from jobs where id = $1`, values: [id] }),
+  );
   return rows[0] ? toJobView(rows[0]) : null;
 }
 
