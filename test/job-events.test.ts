@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readSse, type SseMessage } from '../src/cli/enroll/sse.js';
-import type { Orm } from '../src/db/orm.js';
 import type { Deps } from '../src/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { jobEventRoutes } from '../src/http/routes/job-events.routes.js';
-import type { JobView } from '../src/jobs/job.repository.js';
+import { findJob, type JobView } from '../src/jobs/job.repository.js';
 import { closeWorkers, startWorkers, type RunningWorker } from '../workers/index.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { READER, testConfig } from './support/env.js';
@@ -107,11 +106,10 @@ describe('GET /jobs/{id}/events (Server-Sent Events)', () => {
 describe('the event stream and its client', () => {
   it('keeps a quiet stream open with comments, and stops reading the job when the client leaves', async () => {
     const jobId = await acceptBatch(); // no workers: it stays queued
-    const conn = api.orm.em.getConnection();
     let reads = 0;
-    // The real connection, counting the stream's reads of the job.
-    const countingOrm = { em: { getConnection: () => ({ execute: (...a: Parameters<typeof conn.execute>) => (reads++, conn.execute(...a)) }) } };
-    const eventsApp = new Hono().route('/', jobEventRoutes({ orm: countingOrm as unknown as Orm }, { pollMs: 10, runningEveryMs: 1_000, keepaliveMs: 50 }));
+    // The real read of the job, counted.
+    const countingRead = (id: string) => (reads++, findJob(api.orm, id));
+    const eventsApp = new Hono().route('/', jobEventRoutes(api, { pollMs: 10, runningEveryMs: 1_000, keepaliveMs: 50 }, countingRead));
     const res = await eventsApp.request(`/jobs/${jobId}/events`);
     const messages = readSse(res.body!);
     expect((await messages.next()).value).toMatchObject({ event: 'progress' });

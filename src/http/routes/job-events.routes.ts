@@ -19,16 +19,20 @@ const DEFAULT_TIMING: JobEventTiming = { pollMs: 500, runningEveryMs: 1_000, kee
  * job runs, at least once a second even without news; a comment line keeps a queued job's stream open; the last event is `done` with the finished job, then
  * the stream closes. An unknown job is a plain 404 envelope. Polling stops when the client leaves.
  */
-export function jobEventRoutes(deps: Pick<Deps, 'orm'>, timing: JobEventTiming = DEFAULT_TIMING) {
+export function jobEventRoutes(
+  deps: Pick<Deps, 'orm'>,
+  timing: JobEventTiming = DEFAULT_TIMING,
+  read: (id: string) => Promise<JobView | null> = (id) => findJob(deps.orm, id),
+) {
   return new Hono<AppEnv>().get('/jobs/:id/events', async (c) => {
     const id = c.req.param('id');
-    const first = isJobId(id) ? await findJob(deps.orm, id) : null;
+    const first = isJobId(id) ? await read(id) : null;
     if (!first) throw new AppError('not_found', `no job ${id}`);
     const log = c.var.log;
     c.header('X-Accel-Buffering', 'no'); // proxies such as nginx would otherwise hold the events back
     return streamSSE(c, async (stream) => {
       try {
-        await followJob(stream, first, () => findJob(deps.orm, id), timing);
+        await followJob(stream, first, () => read(id), timing);
       } catch (err) {
         // The status line is long gone: say it in the stream (an `error` event), then close.
         log?.error({ err, job_id: id }, 'job event stream failed');
