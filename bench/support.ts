@@ -28,16 +28,19 @@ export function startProcess(entry: string, env: Record<string, string>): ChildP
   });
 }
 
-/** Resolves once the child prints a line containing `text`. */
+/** Resolves once the child prints a line containing `text`; its later output is drained unread. */
 export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "${text}" within ${timeoutMs} ms`)), timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+    const onData = (chunk: Buffer) => {
+      if (!chunk.toString().includes(text)) return;
+      clearTimeout(timer);
+      // Stop looking at every log line (it would cost the load generator CPU), but keep the pipe flowing.
+      child.stdout!.off('data', onData);
+      child.stdout!.resume();
+      resolve();
+    };
+    child.stdout!.on('data', onData);
   });
 }
 
