@@ -25,9 +25,16 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
     if (cmd.courseName !== undefined) texts.add(cmd.courseName);
   }
   // Keys are folded by PostgreSQL's lower(), the function of the unique indexes, never by JS.
+  // Only the texts lower() changes come back (by position): most emails are lower case already.
+  const textList = [...texts];
   const folds = new Map<string, string>();
-  const folded = await client.query<{ t: string; k: string }>(`select t, lower(t) as k from unnest($1::text[]) as t`, [[...texts]]);
-  for (const r of folded.rows) folds.set(r.t, r.k);
+  for (const t of textList) folds.set(t, t);
+  const folded = await client.query<[number, string]>({
+    text: `select i::int4, k from (select i, t, lower(t) as k from unnest($1::text[]) with ordinality as u(t, i)) f where k <> t`,
+    values: [textList],
+    rowMode: 'array',
+  });
+  for (const [i, k] of folded.rows) folds.set(textList[i - 1]!, k);
   const roster = emptyRoster((text) => folds.get(text) ?? text.toLowerCase());
   const emails = new Set<string>();
   const courseKeys = new Set<string>();
@@ -37,56 +44,54 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
     if (cmd.courseName !== undefined) courseKeys.add(roster.fold(cmd.courseName));
   }
 
-  // One index probe per key, in key order. LATERAL (with LIMIT/OFFSET, so that it is not flattened
-  // into a join) keeps the planner from choosing a whole-table scan filtered against thousands of
-  // keys: with the stale statistics of a table that just grew by a bulk load it estimates that
-  // cheaper, and at a million rows it costs ~10x more.
-  const students = await client.query<{ id: string; name: string; email: string; k: string }>(
-    `select s.id, s.name, s.email, lower(s.email) as k from unnest($1::text[]) as k(email)
-       cross join lateral (select id, name, email from students where lower(email) = k.email limit 1) s
-     union
-     select s.id, s.name, s.email, lower(s.email) from unnest($2::bigint[]) as k(id)
-       cross join lateral (select id, name, email from students where id = k.id limit 1) s`,
-    [[...emails].sort(), [...ids]],
-  );
-  for (const s of students.rows) {
-    folds.set(s.email, s.k);
-    addStoredStudent(roster, { id: Number(s.id), name: s.name, email: s.email });
-  }
-
-  if (students.rows.length) {
-    const enrollments = await client.query<{ id: string; student_id: string; course_id: string; course_name: string; k: string; active: boolean }>(
-      `select e.id, e.student_id, e.course_id, c.name as course_name, lower(c.name) as k, e.active
-         from unnest($1::bigint[]) as k(student_id)
-        cross join lateral (select id, student_id, course_id, active from course_enrollments where student_id = k.student_id offset 0) e
-         join courses c on c.id = e.course_id`,
-      [students.rows.map((s) => Number(s.id)).sort((a, b) => a - b)],
-    );
-    for (const e of enrollments.rows) {
-      folds.set(e.course_name, e.k);
-      addStoredEnrollment(roster, {
-        id: Number(e.id),
-        studentId: Number(e.student_id),
-        courseId: Number(e.course_id),
-        courseName: e.course_name,
-        active: e.active,
-      });
+  // The students and all their enrollments in one statement: one index probe per key, in key
+  // order. LATERAL (with LIMIT/OFFSET, so that it is not flattened into a join) keeps the planner
+  // from choosing a whole-table scan filtered against thousands of keys: with the stale statistics
+  // of a table that just grew by a bulk load it estimates that cheaper, and at a million rows it
+  // costs ~10x more. One row per enrollment (a student without any: one row of nulls); folds come
+  // back only where lower() changes the text.
+  const loaded = await client.query<StudentEnrollmentRow>({
+    text: `with s as (
+             select s.id, s.name, s.email from unnest($1::text[]) as k(email)
+               cross join lateral (select id, name, email from students where lower(email) = k.email limit 1) s
+             union
+             select s.id, s.name, s.email from unnest($2::bigint[]) as k(id)
+               cross join lateral (select id, name, email from students where id = k.id limit 1) s)
+           select s.id, s.name, s.email, nullif(lower(s.email), s.email), e.id, e.course_id, e.active, c.name, nullif(lower(c.name), c.name)
+             from s
+             left join lateral (select id, course_id, active from course_enrollments where student_id = s.id offset 0) e on true
+             left join courses c on c.id = e.course_id`,
+    values: [[...emails].sort(), [...ids]],
+    rowMode: 'array',
+  });
+  for (const [sid, name, email, emailKey, eid, courseId, active, courseName, courseKey] of loaded.rows) {
+    const studentId = Number(sid);
+    if (!roster.studentsById.has(studentId)) {
+      folds.set(email, emailKey ?? email);
+      addStoredStudent(roster, { id: studentId, name, email });
     }
+    if (eid === null) continue;
+    folds.set(courseName!, courseKey ?? courseName!);
+    addStoredEnrollment(roster, { id: Number(eid), studentId, courseId: Number(courseId), courseName: courseName!, active: active! });
   }
 
   const missingCourses = [...courseKeys].filter((k) => !roster.courses.has(k));
   if (missingCourses.length) {
-    const courses = await client.query<{ id: string; name: string; k: string }>(
-      `select id, name, lower(name) as k from courses where lower(name) = any($1::text[])`,
-      [missingCourses],
-    );
-    for (const c of courses.rows) {
-      folds.set(c.name, c.k);
-      addStoredCourse(roster, { id: Number(c.id), name: c.name });
+    const courses = await client.query<[string, string, string | null]>({
+      text: `select id, name, nullif(lower(name), name) from courses where lower(name) = any($1::text[])`,
+      values: [missingCourses],
+      rowMode: 'array',
+    });
+    for (const [id, name, key] of courses.rows) {
+      folds.set(name, key ?? name);
+      addStoredCourse(roster, { id: Number(id), name });
     }
   }
   return roster;
 }
+
+/** student id, name, email, lower(email) if it differs, then the enrollment (nulls when none): id, course id, active, course name, lower(name) if it differs. */
+type StudentEnrollmentRow = [string, string, string, string | null, string | null, string | null, boolean | null, string | null, string | null];
 
 /**
  * Writes what the roster changed: new courses and students (ids filled in), renamed students,
