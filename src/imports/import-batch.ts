@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { countApplied, countInvalid, zeroCounts, type Counts } from '../domain/counts.js';
+import { countInvalid, zeroCounts, type Counts } from '../domain/counts.js';
 import { applyCommand, type EnrollmentCommand } from '../domain/enrollment.js';
 import { loadRoster, writeRoster } from '../db/roster.repository.js';
 import type { ImportRow, RowError } from './import-rows.js';
@@ -26,7 +26,16 @@ export async function applyImportBatch(client: pg.ClientBase, rows: readonly Imp
     }
     const outcome = applyCommand(roster, row.command);
     if (outcome.ok) {
-      countApplied(counts, outcome);
+      // countApplied, unrolled: this runs once per row.
+      const { effects } = outcome;
+      counts.rows += 1;
+      counts.valid += 1;
+      counts.students_created += effects.students_created;
+      counts.students_updated += effects.students_updated;
+      counts.enrollments_created += effects.enrollments_created;
+      counts.enrollments_activated += effects.enrollments_activated;
+      counts.enrollments_deactivated += effects.enrollments_deactivated;
+      if (outcome.unchanged) counts.unchanged += 1;
     } else {
       countInvalid(counts);
       const value = outcome.error.column === 'name' ? (row.command.name ?? null) : null;

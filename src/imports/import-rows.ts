@@ -64,13 +64,13 @@ export function toImportRow(record: CsvRecord, header: ImportHeader, mode: 'set'
       errors: [{ line, column: null, code: 'field_count', message: `expected ${header.width} fields, got ${fields.length}`, value: clip(fields.join(',')) }],
     };
   }
-  const at = (i: number) => (i === -1 ? undefined : fields[i]);
+  const { index } = header;
   const raw: RawEnrollmentFields = {
-    email: at(header.index.email),
-    course_name: at(header.index.course_name),
-    name: at(header.index.name),
-    action: at(header.index.action),
-    status: at(header.index.status),
+    email: fields[index.email],
+    course_name: fields[index.course_name],
+    name: index.name === -1 ? undefined : fields[index.name],
+    action: index.action === -1 ? undefined : fields[index.action],
+    status: index.status === -1 ? undefined : fields[index.status],
   };
   const parsed = parseEnrollmentFields(raw, mode);
   if (parsed.ok) return { line, command: parsed.command };
