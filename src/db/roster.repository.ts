@@ -25,16 +25,22 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
     if (cmd.courseName !== undefined) texts.add(cmd.courseName);
   }
   // Keys are folded by PostgreSQL's lower(), the function of the unique indexes, never by JS.
-  // Only the texts lower() changes come back (by position): most emails are lower case already.
-  const textList = [...texts];
+  // A text of ASCII characters without capitals is its own fold in every locale and is not sent;
+  // of the others, only those lower() changes come back (by position).
   const folds = new Map<string, string>();
-  for (const t of textList) folds.set(t, t);
-  const folded = await client.query<[number, string]>({
-    text: `select i::int4, k from (select i, t, lower(t) as k from unnest($1::text[]) with ordinality as u(t, i)) f where k <> t`,
-    values: [textList],
-    rowMode: 'array',
-  });
-  for (const [i, k] of folded.rows) folds.set(textList[i - 1]!, k);
+  const textList: string[] = [];
+  for (const t of texts) {
+    folds.set(t, t);
+    if (MAY_FOLD.test(t)) textList.push(t);
+  }
+  if (textList.length) {
+    const folded = await client.query<[number, string]>({
+      text: `select i::int4, k from (select i, t, lower(t) as k from unnest($1::text[]) with ordinality as u(t, i)) f where k <> t`,
+      values: [textList],
+      rowMode: 'array',
+    });
+    for (const [i, k] of folded.rows) folds.set(textList[i - 1]!, k);
+  }
   const roster = emptyRoster((text) => folds.get(text) ?? text.toLowerCase());
   const emails = new Set<string>();
   const courseKeys = new Set<string>();
@@ -52,7 +58,7 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
   // back only where lower() changes the text.
   const loaded = await client.query<StudentEnrollmentRow>({
     text: `with s as (
-             select s.id, s.name, s.email from unnest($1::text[]) as k(email)
+             select s.id, s.name, s.email from (select email from unnest($1::text[]) as u(email) order by email collate "C") as k
                cross join lateral (select id, name, email from students where lower(email) = k.email limit 1) s
              union
              select s.id, s.name, s.email from unnest($2::bigint[]) as k(id)
@@ -61,7 +67,7 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
              from s
              left join lateral (select id, course_id, active from course_enrollments where student_id = s.id offset 0) e on true
              left join courses c on c.id = e.course_id`,
-    values: [[...emails].sort(), [...ids]],
+    values: [[...emails], [...ids]],
     rowMode: 'array',
   });
   for (const [sid, name, email, emailKey, eid, courseId, active, courseName, courseKey] of loaded.rows) {
@@ -90,14 +96,19 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
   return roster;
 }
 
+/** Capitals or non-ASCII: lower() may change the text. */
+const MAY_FOLD = /[A-Z\u0080-\uffff]/;
+
 /** student id, name, email, lower(email) if it differs, then the enrollment (nulls when none): id, course id, active, course name, lower(name) if it differs. */
 type StudentEnrollmentRow = [string, string, string, string | null, string | null, string | null, boolean | null, string | null, string | null];
 
 /**
  * Writes what the roster changed: new courses and students (ids filled in), renamed students,
  * new enrollments, and enrollments whose `active` flipped. Unchanged rows are not written.
+ * `enrollmentIds: false` (imports, which never look at them) leaves the ids of new enrollments
+ * unread: the roster must then not be written again.
  */
-export async function writeRoster(client: pg.ClientBase, roster: Roster): Promise<void> {
+export async function writeRoster(client: pg.ClientBase, roster: Roster, opts: { enrollmentIds?: boolean } = {}): Promise<void> {
   const newCourses = [...roster.courses.values()].filter((c) => c.id === null);
   if (newCourses.length) {
     const { rows } = await client.query<{ id: string; name: string }>(
@@ -142,13 +153,16 @@ export async function writeRoster(client: pg.ClientBase, roster: Roster): Promis
   if (inserts.length) {
     // In index order: the unique (course_id, student_id) and course_id indexes fill page by page.
     inserts.sort((a, b) => a.courseId - b.courseId || a.studentId - b.studentId);
+    const ids = opts.enrollmentIds !== false;
     const { rows } = await client.query<{ id: string; course_id: string; student_id: string }>(
       `insert into course_enrollments (course_id, student_id, active)
-       select * from unnest($1::bigint[], $2::bigint[], $3::boolean[]) returning id, course_id, student_id`,
+       select * from unnest($1::bigint[], $2::bigint[], $3::boolean[])${ids ? ' returning id, course_id, student_id' : ''}`,
       [inserts.map((i) => i.courseId), inserts.map((i) => i.studentId), inserts.map((i) => i.active)],
     );
-    const byPair = new Map(rows.map((r) => [`${r.course_id}:${r.student_id}`, Number(r.id)]));
-    for (const i of inserts) i.set(byPair.get(`${i.courseId}:${i.studentId}`)!);
+    if (ids) {
+      const byPair = new Map(rows.map((r) => [`${r.course_id}:${r.student_id}`, Number(r.id)]));
+      for (const i of inserts) i.set(byPair.get(`${i.courseId}:${i.studentId}`)!);
+    }
   }
   if (flips.length) {
     await client.query(

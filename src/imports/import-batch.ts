@@ -42,6 +42,7 @@ export async function applyImportBatch(client: pg.ClientBase, rows: readonly Imp
       errors.push({ line: row.line, column: outcome.error.column, code: outcome.error.code, message: outcome.error.message, value });
     }
   }
-  await writeRoster(client, roster);
+  // The batch's roster is dropped after this write: the new enrollments' ids are not needed.
+  await writeRoster(client, roster, { enrollmentIds: false });
   return { counts, errors };
 }
