@@ -276,7 +276,8 @@ describe('Idempotency-Key on uploads', () => {
     expect(await sql(`select count(*)::int as n from uploads`)).toEqual([{ n: 1 }]);
   });
 
-  it('a repeat while the first upload still streams gets 409; the first then succeeds', async () => {
+  /** An upload whose header arrives at once and whose one row waits for `release()`. */
+  const slowUpload = (headers: Record<string, string> = {}) => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const slow = new ReadableStream<Uint8Array>({
@@ -289,10 +290,15 @@ describe('Idempotency-Key on uploads', () => {
     });
     const first = app.request('/api/v1/admin/imports', {
       method: 'POST',
-      headers: { ...ADMIN, 'Content-Type': 'text/csv', ...key },
+      headers: { ...ADMIN, 'Content-Type': 'text/csv', ...headers },
       body: slow,
       duplex: 'half',
     } as RequestInit);
+    return { first, release };
+  };
+
+  it('a repeat while the first upload still streams gets 409; the first then succeeds', async () => {
+    const { first, release } = slowUpload(key);
     await pollUntil(async () => (await sql(`select count(*)::int as n from idempotency_keys`))[0].n === 1);
     const repeat = await uploadCsv(app, 'email,course_name,name\nslow@example.edu,Math,Slow\n', { headers: key });
     expect(repeat.status).toBe(409);
@@ -304,22 +310,7 @@ describe('Idempotency-Key on uploads', () => {
   });
 
   it('an upload purged mid-stream as abandoned is never answered 202', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const slow = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(new TextEncoder().encode('email,course_name,name\n'));
-        await gate;
-        controller.enqueue(new TextEncoder().encode('slow@example.edu,Math,Slow\n'));
-        controller.close();
-      },
-    });
-    const first = app.request('/api/v1/admin/imports', {
-      method: 'POST',
-      headers: { ...ADMIN, 'Content-Type': 'text/csv' },
-      body: slow,
-      duplex: 'half',
-    } as RequestInit);
+    const { first, release } = slowUpload();
     await pollUntil(async () => (await sql(`select count(*)::int as n from uploads`))[0].n === 1);
     // As if it had gone quiet for long: the next upload purges it.
     await sql(`update uploads set touched_at = now() - interval '1 hour'`);

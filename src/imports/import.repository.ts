@@ -5,6 +5,7 @@ import { insertJobErrors, type JobError, type JobRowError, type JobStatus } from
 import type { ImportPayload } from './import-accept.service.js';
 import type { RowError } from './import-rows.js';
 import { deleteUploadChunks } from './upload.repository.js';
+import { inTransaction } from '../db/transaction.js';
 
 /** The state of an import job as its worker resumes it: the checkpoint of the last batch. */
 export type ImportJobState = {
@@ -148,21 +149,6 @@ export async function reportDryRunBatch(
       );
       await client.query('commit');
       return { cancelRequested: rows[0]?.cancel_requested ?? false };
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    }
-  });
-}
-
-/** Runs `fn` in a plain transaction (finishing a job needs no apply lock). */
-export async function inTransaction<T>(orm: Orm, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return withPgClient(orm, async (client) => {
-    await client.query('begin');
-    try {
-      const result = await fn(client);
-      await client.query('commit');
-      return result;
     } catch (err) {
       await client.query('rollback').catch(() => {});
       throw err;

@@ -1,5 +1,6 @@
 import { addCounts, zeroCounts, type Counts } from '../domain/counts.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
+import { inTransaction } from '../db/transaction.js';
 import type { Orm } from '../db/orm.js';
 import type { JobStatus } from '../jobs/job.repository.js';
 import { ImportFileError, MAX_RECORD_BYTES } from './csv-reader.js';
@@ -8,7 +9,6 @@ import { applyImportBatch } from './import-batch.js';
 import { readImportRecords, toImportRow, type ImportHeader, type ImportRow } from './import-rows.js';
 import {
   finishImportJob,
-  inTransaction,
   lockImportJob,
   nextErrorSeq,
   recordScanProgress,
