@@ -163,6 +163,29 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
     }
   }, 60_000);
 
+  it('lists the service\'s recent imports too, not only this tab\'s', async () => {
+    // Another client (say the CLI) imports a file: the page has never seen it.
+    const res = await fetch(`${base}/api/v1/admin/imports`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${config.adminToken}`, 'Content-Type': 'text/csv' },
+      body: 'email,course_name,name\nother@uni.edu,Art 100,Other Client\n',
+    });
+    const { job_id: jobId } = await res.json();
+    await until('the other import to finish', async () => {
+      const job = await (await fetch(`${base}/api/v1/jobs/${jobId}`, { headers: { Authorization: `Bearer ${config.adminToken}` } })).json();
+      return job.status === 'completed';
+    });
+    const { context, page, problems } = await openPage('/');
+    try {
+      await page.keyboard.type(config.adminToken);
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('#recent-body tr').first().textContent()).toMatch(/another upload.*Completed.*1 \(0 invalid\)/);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('asks for the token again when the service refuses it (401)', async () => {
     const { context, page } = await openPage('/');
     try {

@@ -201,12 +201,23 @@ async function showErrors(job) {
   $('errors').hidden = page.items.length === 0;
 }
 
-// ---- recent imports (this tab) --------------------------------------------------------------
+// ---- recent imports (this tab's, with their file names, and the service's latest) ------------
 
-const recentJobs = () => JSON.parse(sessionStorage.getItem(JOBS_KEY) ?? '[]');
+const tabJobs = () => JSON.parse(sessionStorage.getItem(JOBS_KEY) ?? '[]');
+/** Recent imports the service knows that this tab did not start (file and options unknown here). */
+let otherJobs = [];
+
+/** This tab's imports and the service's latest ones, newest first. */
+const recentJobs = () => {
+  const mine = tabJobs();
+  const known = new Set(mine.map((e) => e.id));
+  return [...mine, ...otherJobs.filter((e) => !known.has(e.id))]
+    .sort((a, b) => new Date(b.at) - new Date(a.at))
+    .slice(0, MAX_RECENT);
+};
 
 function remember(entry) {
-  sessionStorage.setItem(JOBS_KEY, JSON.stringify([entry, ...recentJobs().filter((j) => j.id !== entry.id)].slice(0, MAX_RECENT)));
+  sessionStorage.setItem(JOBS_KEY, JSON.stringify([entry, ...tabJobs().filter((j) => j.id !== entry.id)].slice(0, MAX_RECENT)));
   renderRecent();
 }
 
@@ -220,7 +231,8 @@ function renderRecent() {
       const status = job === 'gone' ? 'No longer kept' : job ? STATUS_TEXT[job.status] ?? job.status : '…';
       const rows = job && job !== 'gone' ? `${count(job.counts.rows)} (${count(job.counts.invalid)} invalid)` : '';
       const tr = document.createElement('tr');
-      const cells = [new Date(entry.at).toLocaleTimeString(), entry.file, `${entry.mode}${entry.dryRun ? ', dry run' : ''}`, status, rows];
+      const options = entry.mode ? `${entry.mode}${entry.dryRun ? ', dry run' : ''}` : '—';
+      const cells = [new Date(entry.at).toLocaleTimeString(), entry.file, options, status, rows];
       for (const text of cells) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
       const show = Object.assign(document.createElement('button'), { type: 'button', className: 'secondary small', textContent: 'Show' });
       show.setAttribute('aria-label', `Show the import of ${entry.file} started at ${cells[0]}`);
@@ -240,10 +252,20 @@ function renderRecent() {
 }
 
 let pollTimer = null;
-/** Refreshes the status of every unfinished job in the list, every 3 s while any is unfinished. */
+/**
+ * Fetches the service's latest imports, then refreshes every unfinished job in the list, every
+ * 3 s while any is unfinished.
+ */
 async function pollRecent() {
   clearTimeout(pollTimer);
   if (!token.get()) return;
+  try {
+    const latest = await getJson(`api/v1/jobs?type=import&limit=${MAX_RECENT}`);
+    for (const job of latest.items) seen.set(job.id, job);
+    otherJobs = latest.items.map((job) => ({ id: job.id, file: 'another upload', mode: '', dryRun: false, at: job.created_at }));
+  } catch (err) {
+    return showError(err);
+  }
   const open = recentJobs().filter((e) => { const j = seen.get(e.id); return !j || (j !== 'gone' && !FINISHED.has(j.status)); });
   for (const entry of open) {
     try {
