@@ -186,3 +186,40 @@ describe('an import cancelled before any worker took it', () => {
     expect(await sql(`select size_bytes is not null and sha256 is not null as kept from uploads where job_id = ?`, [id])).toEqual([{ kept: true }]);
   });
 });
+
+describe('PostgreSQL dropping every connection mid-import (as in a restart)', () => {
+  it('the worker retries and finishes from the last checkpoint: exact counts, nothing doubled', async () => {
+    const { csv, counts } = rosterWithDuplicatesAndErrors(60_000);
+    const child = await worker(1);
+    const res = await uploadCsv(app, csv);
+    const id = res.body.job_id as string;
+    await pollJob(app, id, (j) => j.progress.processed >= 5_000, 60_000);
+
+    // Every other session of the database goes: the worker's, and ours (the pool recovers).
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: config.databaseUrl });
+    await admin.connect();
+    const { rows } = await admin.query(
+      `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    expect(rows[0].n).toBeGreaterThan(0);
+    let job: JobView | undefined;
+    try {
+      await until('the import to finish', async () => {
+        const r = await admin.query(`select status from jobs where id = $1`, [id]);
+        return !['queued', 'running'].includes(r.rows[0].status);
+      }, 90_000, 200);
+    } finally {
+      await admin.end();
+    }
+    // Our own pool may hand out a dead connection once before it notices.
+    await until('the API to read again', async () => {
+      const r = await app.request(`/api/v1/jobs/${id}`, { headers: ADMIN });
+      if (r.status === 200) job = (await r.json()) as JobView;
+      return r.status === 200;
+    }, 10_000, 100);
+    await expectExactlyOnce(job!, counts);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  }, 120_000);
+});
