@@ -1,27 +1,25 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
-import { createApp, type App } from '../src/http/app.js';
+import type { App } from '../src/http/app.js';
 import { closeWorkers, startWorkers, type RunningWorker } from '../workers/index.js';
-import { createTestDeps, truncateAll } from './support/deps.js';
-import { testConfig } from './support/env.js';
+import { truncateAll } from './support/deps.js';
 import { send, waitForJob } from './support/jobs.js';
+import { createTestService, type TestService } from './support/service.js';
 
+let service: TestService;
 let api: Deps;
 let workerDeps: Deps;
 let workers: RunningWorker[];
 let app: App;
 
 beforeAll(async () => {
-  const config = testConfig();
-  api = await createTestDeps('api', config);
-  workerDeps = await createTestDeps('worker', config);
+  service = await createTestService();
+  ({ api, workerDeps, app } = service);
   workers = await startWorkers(workerDeps);
-  app = createApp(api);
 });
 afterAll(async () => {
   await closeWorkers(workers);
-  await api.queues.commands.obliterate({ force: true });
-  await Promise.all([api.close(), workerDeps.close()]);
+  await service.close();
 });
 beforeEach(() => truncateAll(api));
 

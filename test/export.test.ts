@@ -6,6 +6,7 @@ import { createApp } from '../src/http/app.js';
 import { MAX_CONCURRENT_EXPORTS } from '../src/http/routes/students.routes.js';
 import { studentExportStream } from '../src/students/student-export.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
+import { seeder } from './support/seed.js';
 import { ADMIN, READER } from './support/env.js';
 
 let deps: Deps;
@@ -18,18 +19,8 @@ beforeEach(() => truncateAll(deps));
 afterAll(() => deps.close());
 
 const HEADER = 'id,name,email,course_name,active,team_id,team_name,team_number';
-const sql = <T>(text: string, params: unknown[] = []): Promise<T[]> => deps.orm.em.getConnection().execute(text, params);
-const idOf = (rows: Array<{ id: string }>) => Number(rows[0]!.id);
-const student = async (name: string, email: string) =>
-  idOf(await sql('insert into students (name, email) values (?, ?) returning id', [name, email]));
-const course = async (name: string) => idOf(await sql('insert into courses (name) values (?) returning id', [name]));
-const enroll = (studentId: number, courseId: number, active: boolean, createdAt = '2026-01-01T00:00:00Z') =>
-  sql('insert into course_enrollments (student_id, course_id, active, created_at) values (?, ?, ?, ?)', [
-    studentId,
-    courseId,
-    active,
-    createdAt,
-  ]);
+// Seeding with plain SQL: the reads must not depend on the write path.
+const { sql, student, course, enroll } = seeder(() => deps);
 
 const exportCsv = (headers: Record<string, string> = READER) => app.request('/api/v1/admin/students/export.csv', { headers });
 const records = (text: string): string[][] => parse(text, { relax_column_count: false });

@@ -2,30 +2,29 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readSse, type SseMessage } from '../src/cli/enroll/sse.js';
 import type { Deps } from '../src/deps.js';
-import { createApp, type App } from '../src/http/app.js';
+import type { App } from '../src/http/app.js';
 import { jobEventRoutes } from '../src/http/routes/job-events.routes.js';
 import { findJob, type JobView } from '../src/jobs/job.repository.js';
 import { closeWorkers, startWorkers, type RunningWorker } from '../workers/index.js';
-import { createTestDeps, truncateAll } from './support/deps.js';
-import { READER, testConfig } from './support/env.js';
+import { truncateAll } from './support/deps.js';
+import { READER } from './support/env.js';
 import { send, waitForJob } from './support/jobs.js';
 import { until } from './support/processes.js';
+import { createTestService, type TestService } from './support/service.js';
 
+let service: TestService;
 let api: Deps;
 let workerDeps: Deps;
 let workers: RunningWorker[] = [];
 let app: App;
 
 beforeAll(async () => {
-  const config = testConfig();
-  api = await createTestDeps('api', config);
-  workerDeps = await createTestDeps('worker', config);
-  app = createApp(api);
+  service = await createTestService();
+  ({ api, workerDeps, app } = service);
 });
 afterAll(async () => {
   await closeWorkers(workers);
-  await api.queues.commands.obliterate({ force: true });
-  await Promise.all([api.close(), workerDeps.close()]);
+  await service.close();
 });
 beforeEach(async () => {
   await closeWorkers(workers);

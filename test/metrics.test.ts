@@ -3,28 +3,27 @@ import type { Deps } from '../src/deps.js';
 import { createMetrics } from '../src/metrics.js';
 import { createQueues } from '../src/queues/queues.js';
 import { createRedis } from '../src/redis.js';
-import { createApp, type App } from '../src/http/app.js';
+import type { App } from '../src/http/app.js';
 import { closeWorkers, startWorkers, type RunningWorker } from '../workers/index.js';
-import { createTestDeps, truncateAll } from './support/deps.js';
-import { ADMIN, testConfig } from './support/env.js';
+import { truncateAll } from './support/deps.js';
+import { ADMIN } from './support/env.js';
 import { send, waitForJob } from './support/jobs.js';
+import { createTestService, type TestService } from './support/service.js';
 
+let service: TestService;
 let api: Deps;
 let workerDeps: Deps;
 let workers: RunningWorker[] = [];
 let app: App;
 
 beforeAll(async () => {
-  const config = testConfig();
-  api = await createTestDeps('api', config);
-  workerDeps = await createTestDeps('worker', config);
-  app = createApp(api);
+  service = await createTestService();
+  ({ api, workerDeps, app } = service);
   await truncateAll(api);
 });
 afterAll(async () => {
   await closeWorkers(workers);
-  await Promise.all([api.queues.commands.obliterate({ force: true }), api.queues.imports.obliterate({ force: true })]);
-  await Promise.all([api.close(), workerDeps.close()]);
+  await service.close();
 });
 
 /** Scrapes /metrics (no token) and returns the value of every sample, keyed by `name{labels}`. */

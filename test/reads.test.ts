@@ -3,6 +3,7 @@ import type { Deps } from '../src/deps.js';
 import { createApp } from '../src/http/app.js';
 import { encodeCursor } from '../src/http/pagination.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
+import { seeder } from './support/seed.js';
 import { ADMIN, READER } from './support/env.js';
 
 let deps: Deps;
@@ -15,18 +16,7 @@ beforeEach(() => truncateAll(deps));
 afterAll(() => deps.close());
 
 // Seeding with plain SQL: the reads must not depend on the write path.
-const sql = <T>(text: string, params: unknown[] = []): Promise<T[]> => deps.orm.em.getConnection().execute(text, params);
-const idOf = (rows: Array<{ id: string }>) => Number(rows[0]!.id);
-const student = async (name: string, email: string) =>
-  idOf(await sql('insert into students (name, email) values (?, ?) returning id', [name, email]));
-const course = async (name: string) => idOf(await sql('insert into courses (name) values (?) returning id', [name]));
-const enroll = (studentId: number, courseId: number, active: boolean, createdAt = '2026-01-01T00:00:00Z') =>
-  sql('insert into course_enrollments (student_id, course_id, active, created_at) values (?, ?, ?, ?)', [
-    studentId,
-    courseId,
-    active,
-    createdAt,
-  ]);
+const { sql, student, course, enroll } = seeder(() => deps);
 const manyStudents = (count: number) =>
   sql(`insert into students (name, email) select 'student-' || n, 's' || n || '@example.org' from generate_series(1, ?) n`, [count]);
 

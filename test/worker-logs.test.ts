@@ -1,12 +1,13 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeps, type Deps } from '../src/deps.js';
-import { createApp, type App } from '../src/http/app.js';
+import type { Deps } from '../src/deps.js';
+import type { App } from '../src/http/app.js';
 import { closeWorkers, startWorkers, type RunningWorker } from '../workers/index.js';
-import { createTestDeps, truncateAll } from './support/deps.js';
-import { ADMIN, testConfig } from './support/env.js';
+import { truncateAll } from './support/deps.js';
+import { ADMIN } from './support/env.js';
 import { waitForJob } from './support/jobs.js';
+import { createTestService, type TestService } from './support/service.js';
 
 /** The JSON lines a worker process logged, captured in memory. */
 const lines: Array<Record<string, unknown>> = [];
@@ -17,23 +18,20 @@ const capture = new Writable({
   },
 });
 
+let service: TestService;
 let api: Deps;
-let workerDeps: Deps;
 let workers: RunningWorker[];
 let app: App;
 
 beforeAll(async () => {
-  const config = testConfig();
-  api = await createTestDeps('api', config);
-  workerDeps = await createDeps(config, 'worker', pino({ level: 'info' }, capture));
-  workers = await startWorkers(workerDeps);
-  app = createApp(api);
+  service = await createTestService({ workerLogger: pino({ level: 'info' }, capture) });
+  ({ api, app } = service);
+  workers = await startWorkers(service.workerDeps);
   await truncateAll(api);
 });
 afterAll(async () => {
   await closeWorkers(workers);
-  await api.queues.imports.obliterate({ force: true });
-  await Promise.all([api.close(), workerDeps.close()]);
+  await service.close();
 });
 
 describe('worker logs', () => {

@@ -1,0 +1,27 @@
+import type { Logger } from '../../src/logger.js';
+import { createDeps, type Deps } from '../../src/deps.js';
+import { createApp, type App } from '../../src/http/app.js';
+import { createTestDeps } from './deps.js';
+import { testConfig } from './env.js';
+
+/** The API side (deps and app) and the worker side (deps) of one test file, on one queue prefix. */
+export type TestService = { api: Deps; workerDeps: Deps; app: App; close(): Promise<void> };
+
+/**
+ * Connects both sides against the test database and Redis. `close()` obliterates the file's
+ * queues and closes every connection; workers, if started, must be closed first.
+ */
+export async function createTestService(opts: { workerLogger?: Logger } = {}): Promise<TestService> {
+  const config = testConfig();
+  const api = await createTestDeps('api', config);
+  const workerDeps = opts.workerLogger ? await createDeps(config, 'worker', opts.workerLogger) : await createTestDeps('worker', config);
+  return {
+    api,
+    workerDeps,
+    app: createApp(api),
+    close: async () => {
+      await Promise.all([api.queues.commands.obliterate({ force: true }), api.queues.imports.obliterate({ force: true })]);
+      await Promise.all([api.close(), workerDeps.close()]);
+    },
+  };
+}
