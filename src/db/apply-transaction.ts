@@ -40,5 +40,8 @@ export function isTransientDbError(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
   if (code && (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || TRANSIENT_NODE_CODES.has(code))) return true;
   const message = (err as Error | null)?.message ?? '';
-  return /Connection terminated|connection timeout|Knex: Timeout acquiring a connection/i.test(message);
+  // The last: pg's answer to a query on a client whose connection has already broken.
+  return /Connection terminated|connection timeout|Knex: Timeout acquiring a connection|encountered a connection error and is not queryable/i.test(
+    message,
+  );
 }
