@@ -5,7 +5,10 @@ export type { Logger };
 
 /**
  * The one pino logger of a process; children add `request_id` / `job_id` to every line they log.
- * Services log to stdout; command-line tools whose stdout is their report log to stderr.
+ * Services log to stdout, asynchronously: lines logged while a write is under way go out
+ * together in the next one (one syscall for many requests under load, nothing held back when
+ * idle; pino flushes what is left on exit). Command-line tools whose stdout is their report log
+ * to stderr, synchronously, so their lines and their report keep their order.
  */
 export function createLogger(
   config: Pick<Config, 'logLevel' | 'logFormat'>,
@@ -17,5 +20,5 @@ export function createLogger(
     // pino-pretty is a dev dependency: pretty output is for people at a terminal, not for production.
     return pino({ name, level: config.logLevel, transport: { target: 'pino-pretty', options: { colorize: true, destination: fd } } });
   }
-  return pino({ name, level: config.logLevel }, pino.destination({ dest: fd, sync: true }));
+  return pino({ name, level: config.logLevel }, pino.destination({ dest: fd, sync: destination === 'stderr' }));
 }

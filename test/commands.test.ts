@@ -228,6 +228,18 @@ describe('jobs', () => {
     expect((await send(app, 'POST', `/jobs/${job.id}/cancel`, {})).status).toBe(409);
   });
 
+  it('polls arriving together (read in one query) each get their own job, whatever the letter case', async () => {
+    const first = await apply('POST', '/admin/enrollments', { email: 'a@x.edu', name: 'A', course_name: 'Art' });
+    const second = await apply('POST', '/admin/enrollments', { email: 'b@x.edu', name: 'B', course_name: 'Art' });
+    const read = { Authorization: 'Bearer test-read-token-0123456789' };
+    const ids = [first.id, second.id.toUpperCase(), '00000000-0000-4000-8000-000000000000', first.id];
+    const answers = await Promise.all(ids.map((id) => app.request(`/api/v1/jobs/${id}`, { headers: read })));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 404, 200]);
+    const [a, b, , again] = await Promise.all(answers.map((r) => r.json()));
+    expect([a.id, b.id, again.id]).toEqual([first.id, second.id, first.id]);
+    expect(b).toEqual(second);
+  });
+
   it('GET /jobs lists the newest first, filters by type and status, and paginates', async () => {
     const first = await apply('POST', '/admin/enrollments', { email: 'a@x.edu', name: 'A', course_name: 'Art' });
     const second = await apply('POST', '/admin/enrollments/batch', { commands: [{ email: 'b@x.edu', name: 'B', course_name: 'Art' }] });

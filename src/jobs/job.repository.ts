@@ -3,6 +3,7 @@ import { zeroCounts, type Counts } from '../domain/counts.js';
 import type { EnrollmentCommand } from '../domain/enrollment.js';
 import type { FieldError } from '../domain/validation.js';
 import { withPgClient, type Orm } from '../db/orm.js';
+import { createBatcher } from '../batcher.js';
 
 /** The kinds of job: one action, a batch of actions, a CSV import. */
 export type JobType = 'command' | 'batch' | 'import';
@@ -94,13 +95,31 @@ export async function insertJobs(client: pg.ClientBase, jobs: NewJob[]): Promise
   );
 }
 
-/** The job's current view, read from PostgreSQL only (never from BullMQ). */
-export async function findJob(orm: Orm, id: string): Promise<JobView | null> {
-  // The hot path of every status poll: a named (prepared once per connection) primary-key read.
+/**
+ * The job's current view, read from PostgreSQL only (never from BullMQ). The hot path of every
+ * status poll: the polls arriving together share one prepared primary-key read.
+ */
+export function findJob(orm: Orm, id: string): Promise<JobView | null> {
+  let load = jobLoaders.get(orm);
+  if (!load) {
+    load = createBatcher<string, JobView | null>((ids) => findJobs(orm, ids), { maxInFlight: 4, maxBatch: 500 });
+    jobLoaders.set(orm, load);
+  }
+  return load(id);
+}
+
+const jobLoaders = new WeakMap<Orm, (id: string) => Promise<JobView | null>>();
+
+/** The views of the jobs `ids`, in the same order (null where there is no such job). */
+async function findJobs(orm: Orm, ids: string[]): Promise<Array<JobView | null>> {
   const { rows } = await withPgClient(orm, (client) =>
-    client.query<JobRecord>({ name: 'find-job', text: `select ${JOB_COLUMNS} from jobs where id = $1`, values: [id] }),
+    client.query<JobRecord>({ name: 'find-jobs', text: `select ${JOB_COLUMNS} from jobs where id = any($1::uuid[])`, values: [ids] }),
   );
-  return rows[0] ? toJobView(rows[0]) : null;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => {
+    const row = byId.get(id.toLowerCase());
+    return row ? toJobView(row) : null;
+  });
 }
 
 /** The newest jobs first, before `beforeSeq` (0: from the newest), optionally of one type or status. */
