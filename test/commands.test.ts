@@ -1,8 +1,11 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import type { App } from '../src/http/app.js';
 import { closeWorkers, startWorkers, type RunningWorker } from '../workers/index.js';
 import { truncateAll } from './support/deps.js';
+import { ADMIN } from './support/env.js';
 import { send, waitForJob } from './support/jobs.js';
 import { createTestService, type TestService } from './support/service.js';
 
@@ -216,6 +219,45 @@ describe('input errors change nothing', () => {
   it('a batch over 10,000 commands is refused', async () => {
     const commands = Array.from({ length: 10_001 }, (_, i) => ({ email: `s${i}@x.edu`, course_name: 'Art' }));
     expect((await send(app, 'POST', '/admin/enrollments/batch', { commands })).status).toBe(400);
+  });
+});
+
+describe('writes over real HTTP (the body read straight from the request stream)', () => {
+  let server: ServerType;
+  let base: string;
+  beforeAll(async () => {
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+    fetch(`${base}/admin/enrollments`, { method: 'POST', headers: { ...ADMIN, 'Content-Type': 'application/json', ...headers }, body, duplex: 'half' } as RequestInit);
+
+  it('accepts a command and applies it', async () => {
+    const res = await post(JSON.stringify({ email: 'h@x.edu', name: 'H', course_name: 'Art' }));
+    expect(res.status).toBe(202);
+    const job = await waitForJob(app, ((await res.json()) as { job_id: string }).job_id);
+    expect(job.counts).toMatchObject({ students_created: 1, enrollments_created: 1 });
+    expect(await activeCoursesOf('h@x.edu')).toEqual(['Art']);
+  });
+
+  it('refuses malformed JSON (400) and a body streamed past 16 MiB without a length (413): nothing accepted', async () => {
+    expect((await post('{"email": ')).status).toBe(400);
+    const chunk = new TextEncoder().encode(`${' '.repeat(1024 * 1024 - 1)}\n`);
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 20) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await post(endless);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('too_large');
+    expect(await sql('select * from jobs')).toHaveLength(0);
   });
 });
 

@@ -29,6 +29,8 @@ describe('durable accept: Redis losing everything loses no accepted command', ()
     for (let i = 0; i < 40; i++) {
       expect((await send(app, 'POST', '/admin/enrollments', { email: `f${i}@x.edu`, name: `F ${i}`, course_name: 'Art' })).status).toBe(202);
     }
+    // BullMQ is told after the 202s, off the request path: wait until it holds all 40, then lose them.
+    await until('BullMQ to hold the 40 jobs', async () => (await api.queues.commands.getJobCounts('wait')).wait === 40);
     await api.redis.flushdb();
     expect(await api.queues.commands.getJobCounts('wait')).toEqual({ wait: 0 });
 

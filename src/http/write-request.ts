@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import { fingerprintOf, MAX_IDEMPOTENCY_KEY_LENGTH, type Accepted, type Idempotency } from '../jobs/accept.service.js';
@@ -7,20 +7,19 @@ import { fingerprintOf, MAX_IDEMPOTENCY_KEY_LENGTH, type Accepted, type Idempote
 /** The largest JSON write body: a batch of 10,000 commands is about 1.5 MB. */
 export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
 
-/** Refuses a larger JSON body with 413 before it is buffered (counts streamed bytes too). */
-export const jsonBodyLimit = () =>
-  bodyLimit({
-    maxSize: MAX_JSON_BODY_BYTES,
-    onError: () => {
-      throw new AppError('too_large', `the body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
-    },
-  });
+const tooLarge = () => new AppError('too_large', `the body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
 
-/** Parses a JSON body with a zod schema: malformed JSON or a bad field is a 400 naming the field. */
+/**
+ * Parses a JSON body with a zod schema: malformed JSON or a bad field is a 400 naming the field,
+ * a body over MAX_JSON_BODY_BYTES a 413 (refused on its Content-Length, or as soon as the bytes
+ * streamed in pass the limit).
+ */
 export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  if (Number(c.req.header('content-length')) > MAX_JSON_BODY_BYTES) throw tooLarge();
+  const text = await readBodyText(c);
   let raw: unknown;
   try {
-    raw = await c.req.json();
+    raw = JSON.parse(text);
   } catch {
     throw new AppError('invalid', 'the body is not valid JSON');
   }
@@ -31,6 +30,37 @@ export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S): 
     throw new AppError('invalid', first.field ? `${first.field}: ${first.message}` : first.message, details);
   }
   return parsed.data;
+}
+
+/**
+ * The body as text, at most MAX_JSON_BODY_BYTES. Under Node's HTTP server it is read straight
+ * from the request stream: no web Request, stream or AbortSignal is built for it (the hot path of
+ * every write), and reading stops at the limit.
+ */
+async function readBodyText(c: Context): Promise<string> {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (!(incoming instanceof IncomingMessage)) {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.byteLength > MAX_JSON_BODY_BYTES) throw tooLarge();
+    return new TextDecoder().decode(bytes);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_JSON_BODY_BYTES) return void chunks.push(chunk);
+      done();
+      incoming.pause();
+      reject(tooLarge());
+    };
+    const onEnd = () => (done(), resolve());
+    const onError = (err: Error) => (done(), reject(err));
+    const onClose = () => (done(), reject(new AppError('invalid', 'the request body was cut short')));
+    const done = () => incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+  return (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
 }
 
 /** The request's Idempotency-Key header (1 to 255 characters), or null without one. */

@@ -39,9 +39,9 @@ export const statusUrl = (jobId: string) => `/api/v1/jobs/${jobId}`;
 
 /**
  * Durably accepts a command job: the job row (and the idempotency key with its answer) commit
- * before the 202; only then is BullMQ told. Requests without a key are group-committed: all that
- * arrive together share one INSERT and one BullMQ addBulk. If that enqueue fails the job is still
- * safe: the reconciler enqueues every queued job BullMQ does not hold.
+ * before the 202; only then is BullMQ told. Requests without a key are group-committed (see
+ * acceptorFor). If the enqueue fails the job is still safe: the reconciler enqueues every queued
+ * job BullMQ does not hold.
  * A key seen before answers the first answer again, or 422 when the request differs.
  */
 export async function acceptJob(
@@ -87,26 +87,54 @@ export async function acceptJob(
 type AcceptDeps = Pick<Deps, 'orm' | 'queues' | 'logger' | 'metrics'>;
 type NewCommandJob = { id: string; type: 'command' | 'batch'; payload: unknown; total: number | null };
 
-const acceptors = new WeakMap<AcceptDeps, (job: NewCommandJob) => Promise<void>>();
+/** Jobs committed but not yet handed to BullMQ past which accepting waits for BullMQ (bounded memory). */
+const MAX_ENQUEUE_BACKLOG = 20_000;
 
-/** One group-commit batcher per process wiring: one INSERT and one BullMQ addBulk per batch. */
+const acceptors = new WeakMap<AcceptDeps, (job: NewCommandJob) => Promise<void>>();
+const enqueuesInFlight = new WeakMap<AcceptDeps, Set<Promise<unknown>>>();
+
+/** Resolves once every accepted job has been handed to BullMQ (or left to the reconciler): for shutdown. */
+export async function enqueuesSettled(deps: AcceptDeps): Promise<void> {
+  await Promise.all(enqueuesInFlight.get(deps) ?? []);
+}
+
+/**
+ * One group-commit batcher per process wiring. The requests arriving together share one INSERT;
+ * their 202s go out once it has committed. BullMQ is told afterwards, off the request path, in
+ * batches of up to 1,000 (one addBulk): a job in PostgreSQL is safe whatever happens to that
+ * enqueue, since the reconciler enqueues every queued job BullMQ does not hold.
+ */
 function acceptorFor(deps: AcceptDeps) {
   let acceptor = acceptors.get(deps);
   if (!acceptor) {
-    acceptor = createBatcher<NewCommandJob>((jobs) => insertAndEnqueue(deps, jobs), { maxInFlight: 4, maxBatch: 500 });
+    const enqueue = createBatcher<string>(
+      (ids) =>
+        enqueueOrLeaveToReconciler(
+          deps,
+          () => deps.queues.commands.addBulk(ids.map((id) => ({ name: 'apply-command' as const, data: { jobId: id }, opts: jobOptions(id) }))),
+          ids,
+        ),
+      { maxInFlight: 1, maxBatch: 1_000 },
+    );
+    let backlog = 0;
+    const inFlight = new Set<Promise<unknown>>();
+    enqueuesInFlight.set(deps, inFlight);
+    acceptor = createBatcher<NewCommandJob>(
+      async (jobs) => {
+        await withPgClient(deps.orm, (client) => insertJobs(client, jobs));
+        backlog += jobs.length;
+        const enqueued = Promise.all(jobs.map((j) => enqueue(j.id))).finally(() => {
+          backlog -= jobs.length;
+          inFlight.delete(enqueued);
+        });
+        inFlight.add(enqueued);
+        if (backlog > MAX_ENQUEUE_BACKLOG) await enqueued;
+      },
+      { maxInFlight: 4, maxBatch: 500 },
+    );
     acceptors.set(deps, acceptor);
   }
   return acceptor;
-}
-
-async function insertAndEnqueue(deps: AcceptDeps, jobs: NewCommandJob[]): Promise<void> {
-  await withPgClient(deps.orm, (client) => insertJobs(client, jobs));
-  const ids = jobs.map((j) => j.id);
-  await enqueueOrLeaveToReconciler(
-    deps,
-    () => deps.queues.commands.addBulk(jobs.map((j) => ({ name: 'apply-command' as const, data: { jobId: j.id }, opts: jobOptions(j.id) }))),
-    ids,
-  );
 }
 
 /** The jobs are committed already: an enqueue failure is logged, and the reconciler enqueues them later. */

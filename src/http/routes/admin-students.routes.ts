@@ -7,13 +7,11 @@ import { createStudentBody, updateStudentBody } from '../command-schemas.js';
 import type { AppEnv } from '../context.js';
 import { parseParams } from '../pagination.js';
 import { studentIdParams } from './students.routes.js';
-import { idempotencyOf, jsonBodyLimit, readJsonBody, sendAccepted } from '../write-request.js';
+import { idempotencyOf, readJsonBody, sendAccepted } from '../write-request.js';
 
 /** `POST /admin/students` (create and `set` the course) and `PUT /admin/students/{id}`. */
 export function adminStudentRoutes(deps: Deps) {
   return new Hono<AppEnv>()
-    .use('/admin/students', jsonBodyLimit())
-    .use('/admin/students/:id', jsonBodyLimit())
     .post('/admin/students', async (c) => {
       const body = await readJsonBody(c, createStudentBody);
       const command: EnrollmentCommand = { student: { email: body.email }, name: body.name, courseName: body.course_name, action: 'set' };

@@ -3,13 +3,11 @@ import type { Deps } from '../../deps.js';
 import { acceptJob } from '../../jobs/accept.service.js';
 import { batchBody, enrollmentBody, toCommand } from '../command-schemas.js';
 import type { AppEnv } from '../context.js';
-import { idempotencyOf, jsonBodyLimit, readJsonBody, sendAccepted } from '../write-request.js';
+import { idempotencyOf, readJsonBody, sendAccepted } from '../write-request.js';
 
 /** `POST /admin/enrollments` (one action) and `POST /admin/enrollments/batch` (up to 10,000, in order). */
 export function enrollmentRoutes(deps: Deps) {
   return new Hono<AppEnv>()
-    .use('/admin/enrollments', jsonBodyLimit())
-    .use('/admin/enrollments/*', jsonBodyLimit())
     .post('/admin/enrollments', async (c) => {
       const body = await readJsonBody(c, enrollmentBody);
       const payload = { commands: [toCommand(body)] };
