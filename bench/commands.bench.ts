@@ -23,7 +23,7 @@ export async function runCommandsBench(): Promise<void> {
   const databaseUrl = await freshDatabase('enroll_bench_commands');
   const env = { DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS, QUEUE_PREFIX: prefix, PORT: String(PORT) };
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  const api = startProcess('src/api.ts', { ...env, LOG_LEVEL: 'info' });
+  const api = startProcess('dist/src/api.js', { ...env, LOG_LEVEL: 'info' });
   try {
     await waitForOutput(api, 'api listening');
     const accept = await acceptPhase();
@@ -85,7 +85,7 @@ async function pollPhase(ids: string[]) {
 
 /** Starts a service worker and times it until PostgreSQL says every job has finished. */
 async function drainPhase(env: Record<string, string>, db: pg.Pool): Promise<number> {
-  const worker = startProcess('workers/main.ts', { ...env, LOG_LEVEL: 'info' });
+  const worker = startProcess('dist/workers/main.js', { ...env, LOG_LEVEL: 'info' });
   try {
     await waitForOutput(worker, 'workers started');
     const seconds = await timeUntil(async () => {

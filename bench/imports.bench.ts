@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, TOKENS, waitForOutput } from './support.js';
@@ -29,14 +29,6 @@ function rosterFile(rows: number): string {
   const file = `${DATA_DIR}/roster-${rows}.csv`;
   if (!existsSync(file)) writeFileSync(file, execFileSync('node', ['../shared/bench/gen-roster.mjs', String(rows)], { maxBuffer: 1 << 30 }));
   return file;
-}
-
-/** The worker with extra node flags (as support.ts's startProcess starts it otherwise). */
-function startWorkerWithArgs(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...WORKER_NODE_ARGS, '--import', 'tsx', 'workers/main.ts'], {
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ADMIN_TOKEN: TOKENS.admin, READ_TOKEN: TOKENS.read, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
 }
 
 function sqlBaseline(file: string): { fresh: number; rerun: number } {
@@ -97,9 +89,9 @@ export async function runImportsBench(): Promise<void> {
     console.log(`round ${round}: service (API + worker processes)`);
     const databaseUrl = await freshDatabase('enroll_bench_imports');
     const env = { DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS, QUEUE_PREFIX: `bench-imports-${Date.now()}`, PORT: String(PORT), LOG_LEVEL: 'info' };
-    const api = startProcess('src/api.ts', env);
+    const api = startProcess('dist/src/api.js', env);
     const workerEnv = WORKER_NODE_OPTIONS ? { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS } : env;
-    const worker = WORKER_NODE_ARGS.length ? startWorkerWithArgs(workerEnv) : startProcess('workers/main.ts', workerEnv);
+    const worker = startProcess('dist/workers/main.js', workerEnv, WORKER_NODE_ARGS);
     try {
       await Promise.all([waitForOutput(api, 'api listening'), waitForOutput(worker, 'workers started')]);
       const rss = sampleRss(worker.pid!);

@@ -1,3 +1,5 @@
+import { buildService } from './support.js';
+
 /**
  * `npm run bench [-- commands|imports]`: runs the benchmarks and prints their figures and ratios.
  * Figures are measured side by side in one run; the machine is noisy, so compare ratios.
@@ -13,6 +15,7 @@ if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}`);
   process.exit(2);
 }
+buildService();
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
   console.log(`\n=== ${name} ===`);
   await suites[name]!();

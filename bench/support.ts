@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '../src/db/migrate.js';
@@ -20,9 +20,14 @@ export async function freshDatabase(name: string): Promise<string> {
   return url;
 }
 
-/** Starts one of the service's entry points as its own process. */
-export function startProcess(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', entry], {
+/** Compiles the service (`npm run build`): the benchmarks run what production runs, the compiled JavaScript. */
+export function buildService(): void {
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+}
+
+/** Starts one of the service's compiled entry points (`dist/…`, see buildService) as its own process. */
+export function startProcess(entry: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, entry], {
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ADMIN_TOKEN: TOKENS.admin, READ_TOKEN: TOKENS.read, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

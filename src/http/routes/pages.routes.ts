@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -9,7 +10,8 @@ import { AppError } from '../../errors.js';
 import type { AppEnv } from '../context.js';
 
 /** The admin page's files, and Swagger UI's, served by the service itself: no CDN on closed networks. */
-const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
+// The project's public/ folder, whether this module runs from src/ (tsx) or from dist/src/ (compiled).
+const PUBLIC_DIR = ['../../../public/', '../../../../public/'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((dir) => existsSync(dir))!;
 const SWAGGER_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 /** The only Swagger UI files `/docs` needs (its page and initializer are ours, in public/). */
 const SWAGGER_FILES = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-16x16.png', 'favicon-32x32.png']);
