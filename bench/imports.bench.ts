@@ -15,8 +15,8 @@ import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, 
 
 const ROWS = Number(process.env.IMPORTS_BENCH_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.IMPORTS_BENCH_ROUNDS ?? 1);
-/** V8 flags for the worker process only, e.g. `--max-old-space-size=128 --max-semi-space-size=4`. */
-const WORKER_NODE_OPTIONS = process.env.IMPORTS_BENCH_WORKER_NODE_OPTIONS ?? '';
+/** V8 flags for the worker process only: by default the heap cap `npm run start:worker` and docker-compose give it ('' for V8's defaults). */
+const WORKER_NODE_OPTIONS = process.env.IMPORTS_BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=4';
 /** Extra node flags for the worker that NODE_OPTIONS refuses, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const WORKER_NODE_ARGS = (process.env.IMPORTS_BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 /** `IMPORTS_BENCH_BASELINE=0` skips the SQL baseline (for profiling runs only: no ratios). */
