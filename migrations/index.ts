@@ -1,6 +1,7 @@
 import { Migration20261127000000_initial } from './Migration20261127000000_initial.js';
 import { Migration20261127000100_jobs } from './Migration20261127000100_jobs.js';
 import { Migration20261127000200_imports } from './Migration20261127000200_imports.js';
+import { Migration20261127000300_job_handover } from './Migration20261127000300_job_handover.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the same list works under
@@ -10,4 +11,5 @@ export const migrationsList = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
   { name: 'Migration20261127000100_jobs', class: Migration20261127000100_jobs },
   { name: 'Migration20261127000200_imports', class: Migration20261127000200_imports },
+  { name: 'Migration20261127000300_job_handover', class: Migration20261127000300_job_handover },
 ];

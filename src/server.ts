@@ -1,15 +1,11 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Deps } from './deps.js';
 import { createApp } from './http/app.js';
-import { enqueuesSettled } from './jobs/accept.service.js';
 
 /** Open requests get this long to finish on shutdown; then long-lived ones (event streams, downloads) are cut. */
 const CLOSE_GRACE_MS = 5_000;
 
-/**
- * Serves the API on `config.port`; `close()` stops accepting, lets open requests finish (then cuts
- * the rest), and waits for accepted jobs to reach BullMQ.
- */
+/** Serves the API on `config.port`; `close()` stops accepting, lets open requests finish, then cuts the rest. */
 export async function startApi(deps: Deps): Promise<{ server: ServerType; close(): Promise<void> }> {
   const app = createApp(deps);
   const server = await new Promise<ServerType>((resolve) => {
@@ -24,8 +20,7 @@ export async function startApi(deps: Deps): Promise<{ server: ServerType; close(
         cut.unref();
         server.close((err) => {
           clearTimeout(cut);
-          // Accepted jobs still on their way to BullMQ get there before the connections close.
-          return err ? reject(err) : enqueuesSettled(deps).then(resolve, reject);
+          return err ? reject(err) : resolve();
         });
         // Keep-alive connections would hold close() open until their timeout.
         if ('closeIdleConnections' in server) server.closeIdleConnections();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { reconcileOnce } from '../src/jobs/reconciler.js';
+import { handOverOnce } from '../src/jobs/relay.js';
 import { closeWorkers, startWorkers } from '../workers/index.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
@@ -29,8 +30,10 @@ describe('durable accept: Redis losing everything loses no accepted command', ()
     for (let i = 0; i < 40; i++) {
       expect((await send(app, 'POST', '/admin/enrollments', { email: `f${i}@x.edu`, name: `F ${i}`, course_name: 'Art' })).status).toBe(202);
     }
-    // BullMQ is told after the 202s, off the request path: wait until it holds all 40, then lose them.
-    await until('BullMQ to hold the 40 jobs', async () => (await api.queues.commands.getJobCounts('wait')).wait === 40);
+    // No worker runs yet: the jobs are only in PostgreSQL. A relay hands them to BullMQ; then Redis loses them.
+    expect(await api.queues.commands.getJobCounts('wait')).toEqual({ wait: 0 });
+    expect(await handOverOnce(api)).toBe(40);
+    expect(await api.queues.commands.getJobCounts('wait')).toEqual({ wait: 40 });
     await api.redis.flushdb();
     expect(await api.queues.commands.getJobCounts('wait')).toEqual({ wait: 0 });
 

@@ -7,6 +7,7 @@ import { createApp, type App } from '../src/http/app.js';
 import { applyImportBatch } from '../src/imports/import-batch.js';
 import { resolveHeader, toImportRow } from '../src/imports/import-rows.js';
 import { createImportWorker } from '../workers/imports.worker.js';
+import { startRelay } from '../src/jobs/relay.js';
 import type { RunningWorker } from '../workers/index.js';
 import { finished, jobErrors, pollJob, rosterSnapshot, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
@@ -171,14 +172,19 @@ describe('end to end through CSV text, the upload and the worker', () => {
   let api: Deps;
   let app: App;
   let worker: RunningWorker;
+  let workerDeps: Deps;
+  let relay: RunningWorker;
   beforeAll(async () => {
     const config = testConfig();
     api = await createTestDeps('api', config);
-    worker = createImportWorker(await createTestDeps('worker', config), { batchRows: 3 });
+    workerDeps = await createTestDeps('worker', config);
+    worker = createImportWorker(workerDeps, { batchRows: 3 });
+    relay = startRelay(workerDeps);
     app = createApp(api);
   });
   afterAll(async () => {
-    await worker.close();
+    await Promise.all([worker.close(), relay.close()]);
+    await workerDeps.close();
     await api.queues.imports.obliterate({ force: true });
     await api.close();
   });

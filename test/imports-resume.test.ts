@@ -154,6 +154,7 @@ describe('a whole-file check cut short (worker killed while checking)', () => {
   it('is done again on resume: a broken last line still fails the whole file, nothing applied', async () => {
     const workerDeps = await createTestDeps('worker', config);
     const { createImportWorker } = await import('../workers/imports.worker.js');
+    const { startRelay } = await import('../src/jobs/relay.js');
     try {
       // Accepted while no worker runs; then made to look like a check that wrote an estimate and died.
       // Over one stored chunk (1 MiB), so the rows read first could be applied before the break is seen.
@@ -163,11 +164,12 @@ describe('a whole-file check cut short (worker killed while checking)', () => {
       const id = res.body.job_id as string;
       await sql(`update jobs set status = 'running', total = 3 where id = ?`, [id]);
       const importer = createImportWorker(workerDeps, { batchRows: 1_000 });
+      const relay = startRelay(workerDeps);
       try {
         const job = await pollJob(app, id, finished);
         expect(job).toMatchObject({ status: 'failed', error: { code: 'csv_syntax' }, counts: { rows: 0 }, progress: { processed: 0 } });
       } finally {
-        await importer.close();
+        await Promise.all([importer.close(), relay.close()]);
       }
       expect(await sql(`select count(*)::int as n from students`)).toEqual([{ n: 0 }]);
     } finally {

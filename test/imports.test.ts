@@ -4,6 +4,7 @@ import type { Deps } from '../src/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { resolveHeader } from '../src/imports/import-rows.js';
 import { createImportWorker } from '../workers/imports.worker.js';
+import { startRelay } from '../src/jobs/relay.js';
 import type { RunningWorker } from '../workers/index.js';
 import { cleanCsv, finished, jobErrors, pollJob, rosterSnapshot, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
@@ -13,6 +14,7 @@ let api: Deps;
 let workerDeps: Deps;
 let worker: RunningWorker;
 let app: App;
+let relay: { close(): Promise<void> };
 
 beforeAll(async () => {
   const config = testConfig();
@@ -20,10 +22,11 @@ beforeAll(async () => {
   workerDeps = await createTestDeps('worker', config);
   // Small batches: many checkpoints even in small files, and time to cancel mid-import.
   worker = createImportWorker(workerDeps, { batchRows: 40 });
+  relay = startRelay(workerDeps);
   app = createApp(api);
 });
 afterAll(async () => {
-  await worker.close();
+  await Promise.all([worker.close(), relay.close()]);
   await api.queues.imports.obliterate({ force: true });
   await Promise.all([api.close(), workerDeps.close()]);
 });

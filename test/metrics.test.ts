@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
+import { handOverOnce } from '../src/jobs/relay.js';
 import { createMetrics } from '../src/metrics.js';
 import { createQueues } from '../src/queues/queues.js';
 import { createRedis } from '../src/redis.js';
@@ -44,12 +45,13 @@ const uploadCsv = (csv: string, query = '') =>
 
 describe('GET /metrics', () => {
   it('counts accepted, waiting and finished jobs by type and status, rows applied, and queue depth', async () => {
-    // Accepted while no worker runs: they wait in PostgreSQL and in BullMQ.
+    // Accepted while no worker runs: they wait in PostgreSQL.
     const single = await send(app, 'POST', '/admin/enrollments', { email: 'a@x.edu', name: 'A', course_name: 'Art' });
     const failing = await send(app, 'POST', '/admin/enrollments', { email: 'ghost@x.edu', course_name: 'Art' });
     const importRes = await uploadCsv('name,email,course_name\nB,b@x.edu,Art\nC,not-an-email,Art\n');
     const dryRun = await uploadCsv('name,email,course_name\nD,d@x.edu,Art\n', '?dry_run=true');
     expect([single.status, failing.status, importRes.status, dryRun.status]).toEqual([202, 202, 202, 202]);
+    await handOverOnce(workerDeps); // what a worker's relay does: now they wait in BullMQ too
 
     const waiting = await scrape();
     expect(waiting.get('enroll_jobs_accepted_total{type="command"}')).toBe(2);

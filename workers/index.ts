@@ -1,14 +1,15 @@
 import type { Deps } from '../src/deps.js';
 import { startReconciler } from '../src/jobs/reconciler.js';
+import { startRelay } from '../src/jobs/relay.js';
 import { createCommandWorker } from './commands.worker.js';
 import { createImportWorker } from './imports.worker.js';
 
 /** A running background worker: `close()` finishes or hands back its current work. */
 export type RunningWorker = { name: string; close(): Promise<void> };
 
-/** Starts every queue worker of this process. */
+/** Starts every queue worker of this process, with the relay that hands new jobs to BullMQ and the reconciler. */
 export async function startWorkers(deps: Deps): Promise<RunningWorker[]> {
-  const running: RunningWorker[] = [createCommandWorker(deps), createImportWorker(deps), startReconciler(deps)];
+  const running: RunningWorker[] = [createCommandWorker(deps), createImportWorker(deps), startRelay(deps), startReconciler(deps)];
   deps.logger.info({ workers: running.map((w) => w.name) }, 'workers started');
   return running;
 }

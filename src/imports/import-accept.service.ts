@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import { inTransaction } from '../db/transaction.js';
 import { AppError } from '../errors.js';
-import { enqueueOrLeaveToReconciler, fingerprintOf, statusUrl, type Accepted } from '../jobs/accept.service.js';
+import { fingerprintOf, statusUrl, type Accepted } from '../jobs/accept.service.js';
 import { insertJob } from '../jobs/job.repository.js';
-import { enqueueJob } from '../queues/queues.js';
 import {
   claimUploadKey,
   finishUploadKey,
@@ -67,7 +66,6 @@ export async function acceptImport(
   }
 
   deps.metrics.jobsAccepted.inc({ type: 'import' });
-  await enqueueOrLeaveToReconciler(deps, () => enqueueJob(deps.queues, 'import', accepted.body.job_id), [accepted.body.job_id]);
   return accepted;
 }
 

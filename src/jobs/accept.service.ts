@@ -4,7 +4,6 @@ import { withPgClient } from '../db/orm.js';
 import { inTransaction } from '../db/transaction.js';
 import { AppError } from '../errors.js';
 import { createBatcher } from '../batcher.js';
-import { enqueueJob, jobOptions } from '../queues/queues.js';
 import { insertJob, insertJobs } from './job.repository.js';
 
 /** The answer to an accepted write (CONTRACT §4). */
@@ -39,9 +38,8 @@ export const statusUrl = (jobId: string) => `/api/v1/jobs/${jobId}`;
 
 /**
  * Durably accepts a command job: the job row (and the idempotency key with its answer) commit
- * before the 202; only then is BullMQ told. Requests without a key are group-committed (see
- * acceptorFor). If the enqueue fails the job is still safe: the reconciler enqueues every queued
- * job BullMQ does not hold.
+ * before the 202. That is all the API does: the commit wakes a relay in the workers, which hands
+ * the job to BullMQ (relay.ts). Requests without a key are group-committed (see acceptorFor).
  * A key seen before answers the first answer again, or 422 when the request differs.
  */
 export async function acceptJob(
@@ -80,70 +78,25 @@ export async function acceptJob(
   });
   if (replay) return replay;
   deps.metrics.jobsAccepted.inc({ type: job.type });
-  await enqueueOrLeaveToReconciler(deps, () => enqueueJob(deps.queues, job.type, id), [id]);
   return accepted;
 }
 
-type AcceptDeps = Pick<Deps, 'orm' | 'queues' | 'logger' | 'metrics'>;
+type AcceptDeps = Pick<Deps, 'orm' | 'metrics'>;
 type NewCommandJob = { id: string; type: 'command' | 'batch'; payload: unknown; total: number | null };
 
-/** Jobs committed but not yet handed to BullMQ past which accepting waits for BullMQ (bounded memory). */
-const MAX_ENQUEUE_BACKLOG = 20_000;
-
 const acceptors = new WeakMap<AcceptDeps, (job: NewCommandJob) => Promise<void>>();
-const enqueuesInFlight = new WeakMap<AcceptDeps, Set<Promise<unknown>>>();
 
-/** Resolves once every accepted job has been handed to BullMQ (or left to the reconciler): for shutdown. */
-export async function enqueuesSettled(deps: AcceptDeps): Promise<void> {
-  await Promise.all(enqueuesInFlight.get(deps) ?? []);
-}
-
-/**
- * One group-commit batcher per process wiring. The requests arriving together share one INSERT;
- * their 202s go out once it has committed. BullMQ is told afterwards, off the request path, in
- * batches of up to 1,000 (one addBulk): a job in PostgreSQL is safe whatever happens to that
- * enqueue, since the reconciler enqueues every queued job BullMQ does not hold.
- */
+/** One group-commit batcher per process wiring: the requests arriving together share one INSERT. */
 function acceptorFor(deps: AcceptDeps) {
   let acceptor = acceptors.get(deps);
   if (!acceptor) {
-    const enqueue = createBatcher<string>(
-      (ids) =>
-        enqueueOrLeaveToReconciler(
-          deps,
-          () => deps.queues.commands.addBulk(ids.map((id) => ({ name: 'apply-command' as const, data: { jobId: id }, opts: jobOptions(id) }))),
-          ids,
-        ),
-      { maxInFlight: 1, maxBatch: 1_000 },
-    );
-    let backlog = 0;
-    const inFlight = new Set<Promise<unknown>>();
-    enqueuesInFlight.set(deps, inFlight);
-    acceptor = createBatcher<NewCommandJob>(
-      async (jobs) => {
-        await withPgClient(deps.orm, (client) => insertJobs(client, jobs));
-        backlog += jobs.length;
-        const enqueued = Promise.all(jobs.map((j) => enqueue(j.id))).finally(() => {
-          backlog -= jobs.length;
-          inFlight.delete(enqueued);
-        });
-        inFlight.add(enqueued);
-        if (backlog > MAX_ENQUEUE_BACKLOG) await enqueued;
-      },
-      { maxInFlight: 4, maxBatch: 500 },
-    );
+    acceptor = createBatcher<NewCommandJob>((jobs) => withPgClient(deps.orm, (client) => insertJobs(client, jobs)), {
+      maxInFlight: 4,
+      maxBatch: 500,
+    });
     acceptors.set(deps, acceptor);
   }
   return acceptor;
-}
-
-/** The jobs are committed already: an enqueue failure is logged, and the reconciler enqueues them later. */
-export async function enqueueOrLeaveToReconciler(deps: AcceptDeps, enqueue: () => Promise<unknown>, ids: string[]): Promise<void> {
-  try {
-    await enqueue();
-  } catch (err) {
-    deps.logger.warn({ err, job_ids: ids.slice(0, 10), jobs: ids.length }, 'enqueue failed after commit: the reconciler will enqueue the jobs');
-  }
 }
 
 /** The answer stored under a key: 409 while still being accepted, 422 for another request, else the same answer. */

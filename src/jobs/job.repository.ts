@@ -86,11 +86,19 @@ export type NewJob = { id: string; type: JobType; payload: unknown; total: numbe
 /** Inserts one queued job. */
 export const insertJob = (client: pg.ClientBase, job: NewJob): Promise<void> => insertJobs(client, [job]);
 
-/** Inserts queued jobs in one statement, in the order given (their `seq` follows it). */
+/** The channel on which a commit of new jobs wakes the relay that hands them to BullMQ (relay.ts). */
+export const NEW_JOBS_CHANNEL = 'enroll_new_jobs';
+
+/**
+ * Inserts queued jobs in one statement, in the order given (their `seq` follows it). When the
+ * transaction commits, PostgreSQL notifies NEW_JOBS_CHANNEL, and a relay hands them to BullMQ.
+ */
 export async function insertJobs(client: pg.ClientBase, jobs: NewJob[]): Promise<void> {
   await client.query(
-    `insert into jobs (id, type, payload, total, counts)
-     select id, type, payload, total, $5::jsonb from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[]) as j(id, type, payload, total)`,
+    `with inserted as (
+       insert into jobs (id, type, payload, total, counts)
+       select id, type, payload, total, $5::jsonb from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[]) as j(id, type, payload, total))
+     select pg_notify('${NEW_JOBS_CHANNEL}', '')`,
     [jobs.map((j) => j.id), jobs.map((j) => j.type), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.total), JSON.stringify(zeroCounts())],
   );
 }

@@ -6,7 +6,7 @@ import type { JobType } from './job.repository.js';
 
 /** Any constant: only one reconciler runs at a time, across all worker processes. */
 const RECONCILE_LOCK_KEY = 727_003;
-/** Jobs younger than this may still be between their commit and their enqueue: leave them. */
+/** Jobs handed over more recently than this are left alone (a BullMQ job being added right now). */
 const MIN_AGE_SECONDS = 10;
 const PIPELINE_CHUNK = 1_000;
 const RETENTION_DELETE_CHUNK = 5_000;
@@ -20,8 +20,8 @@ type ReconcileDeps = Pick<Deps, 'orm' | 'queues' | 'redis' | 'config' | 'logger'
 const REDIS_TIMEOUT_MS = 10_000;
 
 /**
- * One reconciliation pass: every job PostgreSQL says is queued or running but BullMQ no longer
- * holds (Redis restarted or flushed, or the enqueue failed after the commit) is enqueued again;
+ * One reconciliation pass: every job PostgreSQL says is queued or running, and was handed to
+ * BullMQ (relay.ts), but BullMQ no longer holds (Redis restarted or flushed) is enqueued again;
  * then finished jobs and idempotency keys past their retention are deleted. A session advisory
  * lock makes it one pass at a time across every worker process; no transaction stays open while
  * Redis is asked. Returns null when another process is reconciling right now.
@@ -32,8 +32,8 @@ export async function reconcileOnce(deps: ReconcileDeps, minAgeSeconds = MIN_AGE
     if (!lock[0]?.ok) return null;
     try {
       const { rows } = await client.query<{ id: string; type: JobType }>(
-        `select id, type from jobs where status in ('queued', 'running')
-           and created_at < now() - make_interval(secs => $1) order by seq`,
+        `select id, type from jobs where status in ('queued', 'running') and enqueued_at is not null
+           and enqueued_at < now() - make_interval(secs => $1) order by seq`,
         [minAgeSeconds],
       );
       let requeued = 0;

@@ -1,0 +1,101 @@
+import pg from 'pg';
+import { coalesce } from '../coalesce.js';
+import type { Deps } from '../deps.js';
+import { inTransaction } from '../db/transaction.js';
+import { jobOptions } from '../queues/queues.js';
+import { NEW_JOBS_CHANNEL, type JobStatus, type JobType } from './job.repository.js';
+
+/** Jobs handed to BullMQ per transaction (one addBulk per queue). */
+const HANDOVER_BATCH = 1_000;
+/** A wake-up lost with a dropped connection is made up for within this. */
+const SAFETY_NET_MS = 2_000;
+const RECONNECT_MS = 1_000;
+
+type RelayDeps = Pick<Deps, 'orm' | 'queues' | 'config' | 'logger'>;
+
+/**
+ * Hands the oldest jobs that BullMQ has not been given yet to BullMQ, at most `limit`, and stamps
+ * their `enqueued_at` in the transaction that locked them (SKIP LOCKED: relays in several processes
+ * share the work). If BullMQ refuses, the transaction rolls back and the jobs are handed over on a
+ * later try; a job handed over twice (a crash between addBulk and the commit) is one BullMQ job,
+ * since its BullMQ id is its job id. Finished jobs (cancelled while waiting) are only stamped.
+ * Returns how many jobs it took.
+ */
+export async function handOverOnce(deps: Pick<RelayDeps, 'orm' | 'queues'>, limit = HANDOVER_BATCH): Promise<number> {
+  return inTransaction(deps.orm, async (client) => {
+    const { rows } = await client.query<{ id: string; type: JobType; status: JobStatus }>(
+      `select id, type, status from jobs where enqueued_at is null order by seq limit $1 for update skip locked`,
+      [limit],
+    );
+    if (!rows.length) return 0;
+    const waiting = rows.filter((r) => r.status === 'queued' || r.status === 'running');
+    const commands = waiting.filter((r) => r.type !== 'import');
+    const imports = waiting.filter((r) => r.type === 'import');
+    if (commands.length) {
+      await deps.queues.commands.addBulk(commands.map((r) => ({ name: 'apply-command' as const, data: { jobId: r.id }, opts: jobOptions(r.id) })));
+    }
+    if (imports.length) {
+      await deps.queues.imports.addBulk(imports.map((r) => ({ name: 'apply-import' as const, data: { jobId: r.id }, opts: jobOptions(r.id) })));
+    }
+    await client.query(`update jobs set enqueued_at = now() where id = any($1::uuid[])`, [rows.map((r) => r.id)]);
+    return rows.length;
+  });
+}
+
+/**
+ * The relay of a worker process (a transactional outbox): the API only commits job rows, and this
+ * hands them to BullMQ. It wakes on the notification each commit of new jobs sends (LISTEN on a
+ * connection of its own, reconnected when it drops), and every SAFETY_NET_MS in case one was lost.
+ */
+export function startRelay(deps: RelayDeps) {
+  const log = deps.logger.child({ worker: 'relay' });
+  let closed = false;
+  let listener: pg.Client | undefined;
+  let reconnect: NodeJS.Timeout | undefined;
+
+  const drain = coalesce(async () => {
+    while (!closed && (await handOverOnce(deps)) === HANDOVER_BATCH);
+  });
+  let last: Promise<void> = Promise.resolve();
+  const wake = () => {
+    last = drain().catch((err) => log.warn({ err }, 'handing jobs to BullMQ failed; will retry'));
+  };
+
+  const listen = async () => {
+    const client = new pg.Client({ connectionString: deps.config.databaseUrl });
+    const retry = () => {
+      if (closed || listener !== client) return;
+      listener = undefined;
+      client.end().catch(() => {});
+      reconnect = setTimeout(() => void listen(), RECONNECT_MS);
+    };
+    listener = client;
+    client.on('notification', wake);
+    client.on('error', (err) => {
+      log.warn({ err: err.message }, 'relay connection lost; reconnecting');
+      retry();
+    });
+    client.on('end', retry);
+    try {
+      await client.connect();
+      await client.query(`listen ${NEW_JOBS_CHANNEL}`);
+      wake(); // what was committed while nobody listened
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'relay could not listen; retrying');
+      retry();
+    }
+  };
+
+  void listen();
+  const safetyNet = setInterval(wake, SAFETY_NET_MS);
+  return {
+    name: 'relay',
+    close: async () => {
+      closed = true;
+      clearInterval(safetyNet);
+      clearTimeout(reconnect);
+      await listener?.end().catch(() => {});
+      await last;
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Deps } from '../src/deps.js';
+import { createApp, type App } from '../src/http/app.js';
+import { handOverOnce, startRelay } from '../src/jobs/relay.js';
+import { createTestDeps, truncateAll } from './support/deps.js';
+import { ADMIN, testConfig } from './support/env.js';
+import { send } from './support/jobs.js';
+import { until } from './support/processes.js';
+import { cleanCsv, uploadCsv } from './imports.support.js';
+
+/** The hand-over of accepted jobs to BullMQ (a transactional outbox): the API commits, a relay enqueues. */
+
+let api: Deps;
+let app: App;
+beforeAll(async () => {
+  api = await createTestDeps('api', testConfig());
+  app = createApp(api);
+});
+afterAll(async () => {
+  await obliterate();
+  await api.close();
+});
+beforeEach(async () => {
+  await truncateAll(api);
+  await obliterate();
+});
+
+async function obliterate() {
+  await api.queues.commands.obliterate({ force: true });
+  await api.queues.imports.obliterate({ force: true });
+}
+
+const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
+const waiting = async () => ({
+  commands: (await api.queues.commands.getJobCounts('wait')).wait,
+  imports: (await api.queues.imports.getJobCounts('wait')).wait,
+});
+
+async function acceptCommands(n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await send(app, 'POST', '/admin/enrollments', { email: `r${i}@x.edu`, name: `R ${i}`, course_name: 'Art' });
+    expect(res.status).toBe(202);
+    ids.push(res.body.job_id);
+  }
+  return ids;
+}
+
+describe('the API only commits; a relay hands each job to BullMQ once', () => {
+  it('jobs accepted while no worker runs wait in PostgreSQL, then reach BullMQ under their own ids', async () => {
+    const ids = await acceptCommands(5);
+    const upload = await uploadCsv(app, cleanCsv(3));
+    expect(upload.status).toBe(202);
+    expect(await waiting()).toEqual({ commands: 0, imports: 0 });
+
+    expect(await handOverOnce(api)).toBe(6);
+    expect(await waiting()).toEqual({ commands: 5, imports: 1 });
+    for (const id of ids) expect((await api.queues.commands.getJob(id))?.data).toEqual({ jobId: id });
+    expect(await sql(`select count(*)::int as n from jobs where enqueued_at is null`)).toEqual([{ n: 0 }]);
+
+    expect(await handOverOnce(api)).toBe(0);
+    expect(await waiting()).toEqual({ commands: 5, imports: 1 });
+  });
+
+  it('a job cancelled before its hand-over is marked but never given to BullMQ', async () => {
+    const [id] = await acceptCommands(1);
+    const cancel = await app.request(`/api/v1/jobs/${id}/cancel`, { method: 'POST', headers: ADMIN });
+    expect(await cancel.json()).toMatchObject({ status: 'cancelled' });
+    expect(await handOverOnce(api)).toBe(1);
+    expect(await waiting()).toEqual({ commands: 0, imports: 0 });
+  });
+
+  it('relays running at once share the jobs: each is taken by exactly one', async () => {
+    await acceptCommands(30);
+    const taken = await Promise.all([handOverOnce(api, 10), handOverOnce(api, 10), handOverOnce(api, 10), handOverOnce(api, 10)]);
+    expect(taken.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(30);
+    while ((await handOverOnce(api, 10)) > 0);
+    expect((await waiting()).commands).toBe(30);
+    expect(await sql(`select count(*)::int as n from jobs where enqueued_at is null`)).toEqual([{ n: 0 }]);
+  });
+
+  it('when BullMQ cannot be reached the hand-over rolls back, and a later one delivers', async () => {
+    await acceptCommands(3);
+    const noRedis = await createTestDeps('worker', testConfig({ REDIS_URL: 'redis://127.0.0.1:1' }));
+    try {
+      noRedis.redis.disconnect(); // refuse at once instead of retrying
+      await expect(handOverOnce(noRedis)).rejects.toThrow();
+    } finally {
+      await noRedis.close();
+    }
+    expect(await sql(`select count(*)::int as n from jobs where enqueued_at is null`)).toEqual([{ n: 3 }]);
+    expect(await handOverOnce(api)).toBe(3);
+    expect((await waiting()).commands).toBe(3);
+  });
+
+  it('a running relay wakes on the commit itself, well before its 2-second safety net', async () => {
+    const relay = startRelay(api);
+    try {
+      // Let its first pass (catching up on startup) go by, then accept.
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      await acceptCommands(1);
+      await until('the job to reach BullMQ', async () => (await waiting()).commands === 1, 5_000, 20);
+      expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      await relay.close();
+    }
+  });
+});
