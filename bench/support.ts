@@ -1,4 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '../src/db/migrate.js';
@@ -25,28 +27,36 @@ export function buildService(): void {
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 }
 
-/** Starts one of the service's compiled entry points (`dist/…`, see buildService) as its own process. */
-export function startProcess(entry: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, entry], {
+/** A started service process, with the file its stdout (its log) goes to. */
+export type ServiceProcess = ChildProcess & { logFile: string };
+
+/**
+ * Starts one of the service's compiled entry points (`dist/…`, see buildService) as its own
+ * process. Its log goes to a file under bench/.data/logs (kept for a look afterwards), as a
+ * container's log would: not through a pipe into this process, which runs the load generator.
+ */
+export function startProcess(entry: string, env: Record<string, string>, nodeArgs: string[] = []): ServiceProcess {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = `${LOG_DIR}/${path.basename(entry, '.js')}-${Date.now()}.log`;
+  const out = openSync(logFile, 'w');
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ADMIN_TOKEN: TOKENS.admin, READ_TOKEN: TOKENS.read, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', out, 'inherit'],
   });
+  closeSync(out);
+  return Object.assign(child, { logFile });
 }
 
-/** Resolves once the child prints a line containing `text`; its later output is drained unread. */
-export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${text}" within ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      if (!chunk.toString().includes(text)) return;
-      clearTimeout(timer);
-      // Stop looking at every log line (it would cost the load generator CPU), but keep the pipe flowing.
-      child.stdout!.off('data', onData);
-      child.stdout!.resume();
-      resolve();
-    };
-    child.stdout!.on('data', onData);
-  });
+const LOG_DIR = 'bench/.data/logs';
+
+/** Resolves once the process has logged a line containing `text`. */
+export async function waitForOutput(child: ServiceProcess, text: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!readFileSync(child.logFile, 'utf8').includes(text)) {
+    if (child.exitCode !== null) throw new Error(`${child.logFile}: the process exited (${child.exitCode}) before "${text}"`);
+    if (Date.now() > deadline) throw new Error(`${child.logFile}: no "${text}" within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Stops a child with SIGTERM and waits for it. */
