@@ -29,12 +29,12 @@ export const importFingerprint = (options: ImportOptions, sha256: string) =>
 
 /**
  * Durably accepts a CSV import: the file streams into PostgreSQL, then the job row, the upload's
- * size and hash, and the Idempotency-Key's answer commit in one transaction before the 202; only
- * then is BullMQ told (the reconciler enqueues it if that fails). A failed upload leaves neither
+ * size and hash, and the Idempotency-Key's answer commit in one transaction before the 202 (the
+ * commit wakes the workers' relay, which hands the job to BullMQ). A failed upload leaves neither
  * file nor key behind.
  */
 export async function acceptImport(
-  deps: Pick<Deps, 'orm' | 'queues' | 'logger' | 'metrics' | 'config'>,
+  deps: Pick<Deps, 'orm' | 'metrics' | 'config'>,
   request: { source: AsyncIterable<Uint8Array>; options: ImportOptions; idempotencyKey: string | null },
 ): Promise<Accepted> {
   const { orm, config } = deps;
