@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.js';
 import { withPgClient } from '../db/orm.js';
-import { enqueueJob } from '../queues/queues.js';
+import { enqueueJobs, queueFor } from '../queues/queues.js';
 import { withTimeout } from '../redis.js';
 import type { JobType } from './job.repository.js';
 
@@ -56,9 +56,8 @@ export async function reconcileOnce(deps: ReconcileDeps, minAgeSeconds = MIN_AGE
 
 /** Re-enqueues the jobs whose BullMQ entry is gone, or finished while PostgreSQL says it is not. */
 async function requeueMissing(deps: Pick<ReconcileDeps, 'queues' | 'redis'>, jobs: Array<{ id: string; type: JobType }>): Promise<number> {
-  const queueOf = (type: JobType) => (type === 'import' ? deps.queues.imports : deps.queues.commands);
   const pipeline = deps.redis.pipeline();
-  for (const job of jobs) pipeline.hmget(queueOf(job.type).toKey(job.id), 'timestamp', 'finishedOn');
+  for (const job of jobs) pipeline.hmget(queueFor(deps.queues, job.type).toKey(job.id), 'timestamp', 'finishedOn');
   const answers = (await pipeline.exec()) ?? [];
   let requeued = 0;
   for (const [i, job] of jobs.entries()) {
@@ -66,8 +65,8 @@ async function requeueMissing(deps: Pick<ReconcileDeps, 'queues' | 'redis'>, job
     if (err) throw err;
     const [timestamp, finishedOn] = fields as [string | null, string | null];
     if (timestamp && !finishedOn) continue; // BullMQ holds it, waiting, delayed or active
-    if (timestamp) await queueOf(job.type).remove(job.id).catch(() => {});
-    await enqueueJob(deps.queues, job.type, job.id);
+    if (timestamp) await queueFor(deps.queues, job.type).remove(job.id).catch(() => {});
+    await enqueueJobs(deps.queues, [job]);
     requeued++;
   }
   return requeued;

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { coalesce } from '../coalesce.js';
 import type { Deps } from '../deps.js';
 import { inTransaction } from '../db/transaction.js';
-import { jobOptions } from '../queues/queues.js';
+import { enqueueJobs } from '../queues/queues.js';
 import { NEW_JOBS_CHANNEL, type JobStatus, type JobType } from './job.repository.js';
 
 /** Jobs handed to BullMQ per transaction (one addBulk per queue). */
@@ -28,15 +28,7 @@ export async function handOverOnce(deps: Pick<RelayDeps, 'orm' | 'queues'>, limi
       [limit],
     );
     if (!rows.length) return 0;
-    const waiting = rows.filter((r) => r.status === 'queued' || r.status === 'running');
-    const commands = waiting.filter((r) => r.type !== 'import');
-    const imports = waiting.filter((r) => r.type === 'import');
-    if (commands.length) {
-      await deps.queues.commands.addBulk(commands.map((r) => ({ name: 'apply-command' as const, data: { jobId: r.id }, opts: jobOptions(r.id) })));
-    }
-    if (imports.length) {
-      await deps.queues.imports.addBulk(imports.map((r) => ({ name: 'apply-import' as const, data: { jobId: r.id }, opts: jobOptions(r.id) })));
-    }
+    await enqueueJobs(deps.queues, rows.filter((r) => r.status === 'queued' || r.status === 'running'));
     await client.query(`update jobs set enqueued_at = now() where id = any($1::uuid[])`, [rows.map((r) => r.id)]);
     return rows.length;
   });

@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { JobType } from '../jobs/job.repository.js';
 
 /**
  * The queues, one payload type each. A BullMQ job only says "job <id> has work": the work itself,
@@ -38,8 +39,15 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   };
 }
 
-/** Tells the workers that job `jobId` (already committed in PostgreSQL) has work. */
-export async function enqueueJob(queues: Queues, type: 'command' | 'batch' | 'import', jobId: string): Promise<void> {
-  if (type === 'import') await queues.imports.add('apply-import', { jobId }, jobOptions(jobId));
-  else await queues.commands.add('apply-command', { jobId }, jobOptions(jobId));
+/** The queue a job of `type` goes to: imports to `imports`, commands and batches to `commands`. */
+export function queueFor(queues: Queues, type: JobType): Queue<JobData, unknown, 'apply-command' | 'apply-import'> {
+  return (type === 'import' ? queues.imports : queues.commands) as Queue<JobData, unknown, 'apply-command' | 'apply-import'>;
+}
+
+/** Tells the workers that these jobs (already committed in PostgreSQL) have work: one addBulk per queue. */
+export async function enqueueJobs(queues: Queues, jobs: Array<{ id: string; type: JobType }>): Promise<void> {
+  const commands = jobs.filter((j) => j.type !== 'import');
+  const imports = jobs.filter((j) => j.type === 'import');
+  if (commands.length) await queues.commands.addBulk(commands.map((j) => ({ name: 'apply-command' as const, data: { jobId: j.id }, opts: jobOptions(j.id) })));
+  if (imports.length) await queues.imports.addBulk(imports.map((j) => ({ name: 'apply-import' as const, data: { jobId: j.id }, opts: jobOptions(j.id) })));
 }
