@@ -1,0 +1,186 @@
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { Counts } from '../domain/counts.js';
+import type { EnrollmentCommand } from '../domain/enrollment.js';
+
+/**
+ * The set-based half of an import batch (CONTRACT §2), inside the caller's apply transaction.
+ * The batch's valid rows are COPYed into a temporary table; PostgreSQL compares them with the
+ * roster and writes only what changes, so a row that changes nothing costs no round trip and no
+ * JavaScript object. Rows are independent when their student appears once in the batch: imports
+ * never change an email, so one student's rows cannot affect another's, except through the
+ * courses they create, which are created first, for the whole batch, as the rows in file order
+ * would create them. Rows of a student named several times in the batch are left to the caller
+ * (`sharedLines`), which folds them one by one.
+ *
+ * Every lookup is a per-row index probe (LATERAL or a scalar subquery): a bulk import grows the
+ * tables faster than their statistics follow, and a join planned on stale statistics can scan a
+ * million rows per batch.
+ */
+
+/** One valid row: its file line and its command (by email, with a course: what an import makes). */
+export type StagedRow = { line: number; command: EnrollmentCommand };
+
+/** COPYs the rows into `import_stage` (dropped at commit, or by `dropImportPlan` for the dry run's long transaction). */
+export async function stageRows(client: pg.ClientBase, rows: readonly StagedRow[]): Promise<void> {
+  await client.query(
+    `create temp table import_stage (line int4 not null, email text not null, name text, course text not null, action text not null) on commit drop`,
+  );
+  let text = '';
+  for (const { line, command } of rows) {
+    const email = 'email' in command.student ? command.student.email : '';
+    text += `${line}\t${copyText(email)}\t${command.name === undefined ? '\\N' : copyText(command.name)}\t${copyText(command.courseName ?? '')}\t${command.action}\n`;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const stream = client.query(copyStreams.from('copy import_stage from stdin'));
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+    stream.end(text);
+  });
+}
+
+/** COPY's text format: backslash, tab and line breaks are escaped. */
+const copyText = (s: string) => (SPECIAL.test(s) ? s.replace(SPECIALS, (c) => ESCAPES[c]!) : s);
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIALS = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * Creates the courses the batch's rows would create, each named as the first row that creates it
+ * (in file order) names it. A `set`/`add` row creates its course unless it fails, and it fails
+ * only when its student is new and no name has arrived yet: neither in the database nor on an
+ * earlier row of the batch for the same student.
+ */
+export async function createMissingCourses(client: pg.ClientBase): Promise<void> {
+  await client.query(`
+    with missing as materialized (
+      select ck from (select distinct lower(course) as ck from import_stage where action <> 'deactivate') d
+       where (select id from courses where lower(name) = d.ck limit 1) is null)
+    insert into courses (name)
+    select distinct on (m.ck) b.course
+      from import_stage b join missing m on m.ck = lower(b.course)
+     where b.action <> 'deactivate'
+       and (b.name is not null
+            or (select id from students s where lower(s.email) = lower(b.email) limit 1) is not null
+            or (select 1 from import_stage p where lower(p.email) = lower(b.email) and p.line < b.line
+                  and p.action <> 'deactivate' and p.name is not null limit 1) is not null)
+     order by m.ck, b.line`);
+}
+
+/**
+ * Builds `import_plan`: each staged row with what the database holds for it — its student, its
+ * course, its enrollment in that course and the student's other active enrollments — and
+ * whether its student is `shared` with other rows of the batch.
+ */
+export async function planRows(client: pg.ClientBase): Promise<void> {
+  // Each key is folded once; each distinct course is looked up once, not once per row.
+  await client.query(`
+    create temp table import_plan on commit drop as
+    with b as (select line, email, name, action, lower(email) as ek, lower(course) as ck from import_stage),
+         c as materialized (select ck, (select id from courses where lower(name) = d.ck limit 1) as id from (select distinct ck from b) d),
+         shared as (select ek from b group by ek having count(*) > 1)
+    select b.line, b.email, b.name, b.action, shared.ek is not null as shared,
+           s.id as student_id, s.name as stored_name, c.id as course_id,
+           e.enrollment_id, e.enrollment_active, e.other_active_ids
+      from b
+      join c using (ck)
+      left join shared using (ek)
+      left join lateral (select id, name from students where lower(email) = b.ek limit 1) s on true
+      left join lateral (
+        select max(id) filter (where course_id = c.id) as enrollment_id,
+               bool_or(active) filter (where course_id = c.id) as enrollment_active,
+               coalesce(array_agg(id) filter (where active and course_id is distinct from c.id), '{}') as other_active_ids
+          from course_enrollments where student_id = s.id) e on true`);
+}
+
+/** Lines whose student appears more than once in the batch: the caller folds them in file order. */
+export async function sharedLines(client: pg.ClientBase): Promise<Set<number>> {
+  const { rows } = await client.query<[number]>({ text: `select line from import_plan where shared`, rowMode: 'array' });
+  return new Set(rows.map(([line]) => line));
+}
+
+/**
+ * What the unshared rows do (CONTRACT §2 for one row against the database) and the lines that
+ * fail because they would create a student without a name. Read before `writeUnsharedRows`.
+ */
+export async function countUnsharedRows(client: pg.ClientBase): Promise<{ counts: Counts; nameRequiredLines: number[] }> {
+  const { rows } = await client.query<Record<keyof Counts, string> & { name_required_lines: number[] }>(`
+    with r as (
+      select line, not (student_id is null and action <> 'deactivate' and name is null) as ok,
+             (student_id is null and action <> 'deactivate' and name is not null)::int as students_created,
+             (student_id is not null and name is not null and name <> stored_name)::int as students_updated,
+             (student_id is not null or name is not null) and action <> 'deactivate' and enrollment_id is null as enrollment_created,
+             action <> 'deactivate' and enrollment_active is false as enrollment_activated,
+             case action when 'deactivate' then coalesce(enrollment_active, false)::int
+                         when 'set' then cardinality(other_active_ids) else 0 end as enrollments_deactivated
+        from import_plan where not shared)
+    select count(*) as rows, count(*) filter (where ok) as valid, count(*) filter (where not ok) as invalid,
+           coalesce(sum(students_created), 0) as students_created, coalesce(sum(students_updated), 0) as students_updated,
+           count(*) filter (where enrollment_created) as enrollments_created,
+           count(*) filter (where enrollment_activated) as enrollments_activated,
+           coalesce(sum(enrollments_deactivated), 0) as enrollments_deactivated,
+           count(*) filter (where ok and students_created + students_updated + enrollments_deactivated = 0
+                              and not enrollment_created and not enrollment_activated) as unchanged,
+           coalesce(array_agg(line order by line) filter (where not ok), '{}') as name_required_lines
+      from r`);
+  const row = rows[0]!;
+  const counts = {} as Counts;
+  for (const key of COUNT_KEYS) counts[key] = Number(row[key]);
+  return { counts, nameRequiredLines: row.name_required_lines };
+}
+
+const COUNT_KEYS: ReadonlyArray<keyof Counts> = [
+  'rows',
+  'valid',
+  'invalid',
+  'students_created',
+  'students_updated',
+  'enrollments_created',
+  'enrollments_activated',
+  'enrollments_deactivated',
+  'unchanged',
+];
+
+/** Writes what the unshared rows change: new students and enrollments, renames, `active` flips. */
+export async function writeUnsharedRows(client: pg.ClientBase, counts: Counts): Promise<void> {
+  if (counts.students_created) {
+    await client.query(`
+      insert into students (name, email)
+      select name, email from import_plan
+       where not shared and student_id is null and action <> 'deactivate' and name is not null
+       order by line`);
+  }
+  if (counts.students_updated) {
+    await client.query(`
+      update students s set name = p.name, updated_at = now()
+        from import_plan p
+       where not p.shared and s.id = p.student_id and p.name is not null and p.name <> p.stored_name`);
+  }
+  if (counts.enrollments_created) {
+    // In index order: the unique (course_id, student_id) and course_id indexes fill page by page.
+    await client.query(`
+      insert into course_enrollments (course_id, student_id, active)
+      select course_id, coalesce(student_id, (select id from students s where lower(s.email) = lower(p.email) limit 1)), true
+        from import_plan p
+       where not shared and action <> 'deactivate' and enrollment_id is null and (student_id is not null or name is not null)
+       order by 1, 2`);
+  }
+  if (counts.enrollments_activated) {
+    await client.query(`
+      update course_enrollments set active = true, updated_at = now()
+       where id = any(array(select enrollment_id from import_plan
+                             where not shared and action <> 'deactivate' and enrollment_active is false))`);
+  }
+  if (counts.enrollments_deactivated) {
+    await client.query(`
+      update course_enrollments set active = false, updated_at = now()
+       where id = any(array(select enrollment_id from import_plan where not shared and action = 'deactivate' and enrollment_active
+                            union all
+                            select unnest(other_active_ids) from import_plan where not shared and action = 'set'))`);
+  }
+}
+
+/** Drops the batch's temporary tables (a dry run applies all its batches in one transaction). */
+export async function dropImportPlan(client: pg.ClientBase): Promise<void> {
+  await client.query(`drop table if exists import_plan, import_stage`);
+}
