@@ -6,6 +6,7 @@ import type { Deps } from '../src/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { applyImportBatch } from '../src/imports/import-batch.js';
 import { resolveHeader, toImportRow } from '../src/imports/import-rows.js';
+import { toStagedBatch } from '../src/imports/staged-batch.js';
 import { createImportWorker } from '../workers/imports.worker.js';
 import { startRelay } from '../src/jobs/relay.js';
 import type { RunningWorker } from '../workers/index.js';
@@ -153,7 +154,7 @@ describe('batched import = row-by-row application (CONTRACT §2)', () => {
             const size = sizes[b % sizes.length]!;
             const batch = importRows.slice(at, at + size);
             at += size;
-            const outcome = await inApplyTransaction(deps.orm, (client) => applyImportBatch(client, batch));
+            const outcome = await inApplyTransaction(deps.orm, (client) => applyImportBatch(client, toStagedBatch(batch)));
             counts = addCounts(counts, outcome.counts);
             errors.push(...outcome.errors.map((e) => ({ line: e.line, code: e.code })));
           }

@@ -1,18 +1,18 @@
 import type pg from 'pg';
 import { addCounts, countApplied, countInvalid, zeroCounts, type Counts } from '../domain/counts.js';
-import { applyCommand, type EnrollmentCommand } from '../domain/enrollment.js';
+import { applyCommand } from '../domain/enrollment.js';
 import { loadRoster, writeRoster } from '../db/roster.repository.js';
-import type { ImportRow, RowError } from './import-rows.js';
+import type { RowError } from './import-rows.js';
 import {
-  countUnsharedRows,
   createMissingCourses,
   dropImportPlan,
   planRows,
-  sharedLines,
   stageRows,
+  stagedCommands,
+  summarizePlan,
   writeUnsharedRows,
-  type StagedRow,
 } from './import-plan.repository.js';
+import type { StagedBatch } from './staged-batch.js';
 
 /** What one batch did: its counts and its row errors, in file order. */
 export type BatchOutcome = { counts: Counts; errors: RowError[] };
@@ -25,32 +25,24 @@ export type BatchOutcome = { counts: Counts; errors: RowError[] };
  * are independent of each other in an import, and the courses are created first for all rows,
  * so the two halves can run in either order.
  */
-export async function applyImportBatch(client: pg.ClientBase, rows: readonly ImportRow[]): Promise<BatchOutcome> {
+export async function applyImportBatch(client: pg.ClientBase, batch: StagedBatch): Promise<BatchOutcome> {
   let counts = zeroCounts();
-  const errors: RowError[] = [];
-  const staged: StagedRow[] = [];
-  for (const row of rows) {
-    if ('command' in row) staged.push(row);
-    else {
-      countInvalid(counts);
-      for (const e of row.errors) errors.push(e);
-    }
-  }
-  if (staged.length) {
-    await stageRows(client, staged);
-    await createMissingCourses(client);
+  for (let i = batch.valid; i < batch.rows; i++) countInvalid(counts);
+  const errors = [...batch.errors];
+  if (batch.valid) {
+    await stageRows(client, batch.copyText);
     await planRows(client);
-    const shared = await sharedLines(client);
-    const unshared = await countUnsharedRows(client);
-    await writeUnsharedRows(client, unshared.counts);
-    await dropImportPlan(client);
-    counts = addCounts(counts, unshared.counts);
-    for (const line of unshared.nameRequiredLines) errors.push(nameRequired(line));
-    if (shared.size) {
-      const folded = await foldRows(client, staged.filter((row) => shared.has(row.line)));
+    const plan = await summarizePlan(client);
+    if (plan.missingCourses) await createMissingCourses(client);
+    await writeUnsharedRows(client, plan.counts);
+    counts = addCounts(counts, plan.counts);
+    for (const line of plan.nameRequiredLines) errors.push(nameRequired(line));
+    if (plan.sharedLines.length) {
+      const folded = await foldRows(client, plan.sharedLines);
       counts = addCounts(counts, folded.counts);
       for (const e of folded.errors) errors.push(e);
     }
+    await dropImportPlan(client);
   }
   // Stable: the errors of one line keep their order.
   errors.sort((a, b) => a.line - b.line);
@@ -59,10 +51,10 @@ export async function applyImportBatch(client: pg.ClientBase, rows: readonly Imp
 
 const nameRequired = (line: number): RowError => ({ line, column: 'name', code: 'name_required', message: 'a new student needs a name', value: null });
 
-/** Folds rows one by one, in file order, over a roster loaded for them, then writes what changed. */
-async function foldRows(client: pg.ClientBase, rows: readonly StagedRow[]): Promise<BatchOutcome> {
-  const commands: EnrollmentCommand[] = rows.map((row) => row.command);
-  const roster = await loadRoster(client, commands);
+/** Folds the staged rows of `lines` one by one, in file order, over a roster loaded for them, then writes what changed. */
+async function foldRows(client: pg.ClientBase, lines: readonly number[]): Promise<BatchOutcome> {
+  const rows = await stagedCommands(client, lines);
+  const roster = await loadRoster(client, rows.map((row) => row.command));
   const counts = zeroCounts();
   const errors: RowError[] = [];
   for (const row of rows) {

@@ -18,68 +18,47 @@ import type { EnrollmentCommand } from '../domain/enrollment.js';
  * million rows per batch.
  */
 
-/** One valid row: its file line and its command (by email, with a course: what an import makes). */
-export type StagedRow = { line: number; command: EnrollmentCommand };
-
-/** COPYs the rows into `import_stage` (dropped at commit, or by `dropImportPlan` for the dry run's long transaction). */
-export async function stageRows(client: pg.ClientBase, rows: readonly StagedRow[]): Promise<void> {
+/** COPYs a staged batch's text into `import_stage` (dropped at commit, or by `dropImportPlan` for the dry run's long transaction). */
+export async function stageRows(client: pg.ClientBase, copyText: string): Promise<void> {
   await client.query(
     `create temp table import_stage (line int4 not null, email text not null, name text, course text not null, action text not null) on commit drop`,
   );
-  let text = '';
-  for (const { line, command } of rows) {
-    const email = 'email' in command.student ? command.student.email : '';
-    text += `${line}\t${copyText(email)}\t${command.name === undefined ? '\\N' : copyText(command.name)}\t${copyText(command.courseName ?? '')}\t${command.action}\n`;
-  }
   await new Promise<void>((resolve, reject) => {
     const stream = client.query(copyStreams.from('copy import_stage from stdin'));
     stream.on('finish', resolve);
     stream.on('error', reject);
-    stream.end(text);
+    stream.end(copyText);
   });
 }
 
-/** COPY's text format: backslash, tab and line breaks are escaped. */
-const copyText = (s: string) => (SPECIAL.test(s) ? s.replace(SPECIALS, (c) => ESCAPES[c]!) : s);
-const SPECIAL = /[\\\t\n\r]/;
-const SPECIALS = /[\\\t\n\r]/g;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/**
- * Creates the courses the batch's rows would create, each named as the first row that creates it
- * (in file order) names it. A `set`/`add` row creates its course unless it fails, and it fails
- * only when its student is new and no name has arrived yet: neither in the database nor on an
- * earlier row of the batch for the same student.
- */
-export async function createMissingCourses(client: pg.ClientBase): Promise<void> {
-  await client.query(`
-    with missing as materialized (
-      select ck from (select distinct lower(course) as ck from import_stage where action <> 'deactivate') d
-       where (select id from courses where lower(name) = d.ck limit 1) is null)
-    insert into courses (name)
-    select distinct on (m.ck) b.course
-      from import_stage b join missing m on m.ck = lower(b.course)
-     where b.action <> 'deactivate'
-       and (b.name is not null
-            or (select id from students s where lower(s.email) = lower(b.email) limit 1) is not null
-            or (select 1 from import_stage p where lower(p.email) = lower(b.email) and p.line < b.line
-                  and p.action <> 'deactivate' and p.name is not null limit 1) is not null)
-     order by m.ck, b.line`);
+/** The staged rows of some lines as commands, in file order (for the rows the caller folds one by one). */
+export async function stagedCommands(client: pg.ClientBase, lines: readonly number[]): Promise<Array<{ line: number; command: EnrollmentCommand }>> {
+  const { rows } = await client.query<[number, string, string | null, string, EnrollmentCommand['action']]>({
+    text: `select line, email, name, course, action from import_stage where line = any($1::int4[]) order by line`,
+    values: [lines],
+    rowMode: 'array',
+  });
+  return rows.map(([line, email, name, courseName, action]) => ({
+    line,
+    command: name === null ? { student: { email }, courseName, action } : { student: { email }, courseName, action, name },
+  }));
 }
 
 /**
  * Builds `import_plan`: each staged row with what the database holds for it — its student, its
  * course, its enrollment in that course and the student's other active enrollments — and
- * whether its student is `shared` with other rows of the batch.
+ * whether its student is `shared` with other rows of the batch. A course that does not exist
+ * yet has a null `course_id` (`createMissingCourses` fills it in): the row's enrollment in it
+ * is then new, and every active enrollment of the student is an "other" one.
  */
 export async function planRows(client: pg.ClientBase): Promise<void> {
   // Each key is folded once; each distinct course is looked up once, not once per row.
   await client.query(`
     create temp table import_plan on commit drop as
-    with b as (select line, email, name, action, lower(email) as ek, lower(course) as ck from import_stage),
+    with b as (select line, email, name, course, action, lower(email) as ek, lower(course) as ck from import_stage),
          c as materialized (select ck, (select id from courses where lower(name) = d.ck limit 1) as id from (select distinct ck from b) d),
          shared as (select ek from b group by ek having count(*) > 1)
-    select b.line, b.email, b.name, b.action, shared.ek is not null as shared,
+    select b.line, b.email, b.name, b.course, b.action, b.ek, shared.ek is not null as shared,
            s.id as student_id, s.name as stored_name, c.id as course_id,
            e.enrollment_id, e.enrollment_active, e.other_active_ids
       from b
@@ -93,18 +72,23 @@ export async function planRows(client: pg.ClientBase): Promise<void> {
           from course_enrollments where student_id = s.id) e on true`);
 }
 
-/** Lines whose student appears more than once in the batch: the caller folds them in file order. */
-export async function sharedLines(client: pg.ClientBase): Promise<Set<number>> {
-  const { rows } = await client.query<[number]>({ text: `select line from import_plan where shared`, rowMode: 'array' });
-  return new Set(rows.map(([line]) => line));
-}
+/** What the plan says before anything is written. */
+export type PlanSummary = {
+  /** What the unshared rows do (CONTRACT §2 for one row against the database). */
+  counts: Counts;
+  /** Unshared rows that fail: they would create a student without a name. */
+  nameRequiredLines: number[];
+  /** Rows whose student appears more than once in the batch: the caller folds them in file order. */
+  sharedLines: number[];
+  /** Some `set`/`add` row names a course that does not exist yet. */
+  missingCourses: boolean;
+};
 
-/**
- * What the unshared rows do (CONTRACT §2 for one row against the database) and the lines that
- * fail because they would create a student without a name. Read before `writeUnsharedRows`.
- */
-export async function countUnsharedRows(client: pg.ClientBase): Promise<{ counts: Counts; nameRequiredLines: number[] }> {
-  const { rows } = await client.query<Record<keyof Counts, string> & { name_required_lines: number[] }>(`
+/** Reads the plan's summary. */
+export async function summarizePlan(client: pg.ClientBase): Promise<PlanSummary> {
+  const { rows } = await client.query<
+    Record<keyof Counts, string> & { name_required_lines: number[]; shared_lines: number[]; missing_courses: boolean }
+  >(`
     with r as (
       select line, not (student_id is null and action <> 'deactivate' and name is null) as ok,
              (student_id is null and action <> 'deactivate' and name is not null)::int as students_created,
@@ -121,12 +105,34 @@ export async function countUnsharedRows(client: pg.ClientBase): Promise<{ counts
            coalesce(sum(enrollments_deactivated), 0) as enrollments_deactivated,
            count(*) filter (where ok and students_created + students_updated + enrollments_deactivated = 0
                               and not enrollment_created and not enrollment_activated) as unchanged,
-           coalesce(array_agg(line order by line) filter (where not ok), '{}') as name_required_lines
+           coalesce(array_agg(line order by line) filter (where not ok), '{}') as name_required_lines,
+           array(select line from import_plan where shared) as shared_lines,
+           exists (select 1 from import_plan where course_id is null and action <> 'deactivate') as missing_courses
       from r`);
   const row = rows[0]!;
   const counts = {} as Counts;
   for (const key of COUNT_KEYS) counts[key] = Number(row[key]);
-  return { counts, nameRequiredLines: row.name_required_lines };
+  return { counts, nameRequiredLines: row.name_required_lines, sharedLines: row.shared_lines, missingCourses: row.missing_courses };
+}
+
+/**
+ * Creates the courses the batch's rows would create, each named as the first row that creates it
+ * (in file order) names it, and fills in their ids in the plan. A `set`/`add` row creates its
+ * course unless it fails, and it fails only when its student is new and no name has arrived
+ * yet: neither in the database nor on an earlier row of the batch for the same student.
+ */
+export async function createMissingCourses(client: pg.ClientBase): Promise<void> {
+  await client.query(`
+    insert into courses (name)
+    select distinct on (lower(b.course)) b.course
+      from import_plan b
+     where b.course_id is null and b.action <> 'deactivate'
+       and (b.name is not null or b.student_id is not null
+            or exists (select 1 from import_plan p where p.ek = b.ek and p.line < b.line and p.action <> 'deactivate' and p.name is not null))
+     order by lower(b.course), b.line`);
+  await client.query(`
+    update import_plan p set course_id = (select id from courses c where lower(c.name) = lower(p.course) limit 1)
+     where course_id is null`);
 }
 
 const COUNT_KEYS: ReadonlyArray<keyof Counts> = [

@@ -6,7 +6,9 @@ import type { JobStatus } from '../jobs/job.repository.js';
 import { ImportFileError, MAX_RECORD_BYTES } from './csv-reader.js';
 import { createCsvScanner } from './csv-scan.js';
 import { applyImportBatch } from './import-batch.js';
-import { readImportRecords, toImportRow, type ImportHeader, type ImportRow } from './import-rows.js';
+import { readImportRecords, type ImportHeader } from './import-rows.js';
+import { parseInThread } from './batch-parser.js';
+import type { StagedBatch } from './staged-batch.js';
 import {
   finishImportJob,
   lockImportJob,
@@ -100,51 +102,16 @@ async function scanFile(orm: Orm, job: ImportJobState): Promise<void> {
   job.total = total;
 }
 
-/**
- * The file's rows in batches, skipping the first `skip` rows (already applied). The next batch is
- * parsed while the caller's transaction for the current one waits on the database.
- */
-function batchesOf(orm: Orm, job: ImportJobState, skip: number, size: number): AsyncGenerator<ImportRow[]> {
-  return readAhead(parsedBatches(orm, job, skip, size));
-}
-
-async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
-  let next = source.next();
-  try {
-    for (;;) {
-      const item = await next;
-      if (item.done) return;
-      next = source.next();
-      next.catch(() => {}); // awaited on the next turn; a consumer that stops early must not crash us
-      yield item.value;
-    }
-  } finally {
-    await source.return(undefined).catch(() => {});
-  }
-}
-
-async function* parsedBatches(orm: Orm, job: ImportJobState, skip: number, size: number): AsyncGenerator<ImportRow[]> {
-  let header: ImportHeader | null = null;
-  let batch: ImportRow[] = [];
-  for await (const item of readImportRecords(readUpload(orm, job.payload.upload_id))) {
-    if ('header' in item) header = item.header;
-    else if (skip > 0) skip--;
-    else {
-      batch.push(toImportRow(item.record, header!, job.payload.mode));
-      if (batch.length >= size) {
-        yield batch;
-        batch = [];
-      }
-    }
-  }
-  if (batch.length) yield batch;
+/** The file's rows in staged batches, skipping the first `skip` rows (already applied), parsed in a thread of their own. */
+function batchesOf(orm: Orm, job: ImportJobState, skip: number, size: number): AsyncGenerator<StagedBatch> {
+  return parseInThread(readUpload(orm, job.payload.upload_id), { mode: job.payload.mode, skip, size });
 }
 
 async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl): Promise<ImportOutcome> {
   let { processed, counts } = job;
   let errorSeq = await nextErrorSeq(orm, job.id);
   const upload = { id: job.id, uploadId: job.payload.upload_id };
-  for await (const rows of batchesOf(orm, job, processed, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
+  for await (const staged of batchesOf(orm, job, processed, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
     if (control.stopping()) return 'handed_back';
     const next = await inApplyTransaction(orm, async (client) => {
       await tuneImportTransaction(client);
@@ -155,8 +122,8 @@ async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl):
         await finishImportJob(client, upload, { status: 'cancelled', processed, counts, exactTotal: false });
         return 'finished' as const;
       }
-      const batch = await applyImportBatch(client, rows);
-      const checkpoint = { processed: processed + rows.length, counts: addCounts(counts, batch.counts), errors: batch.errors, firstErrorSeq: errorSeq };
+      const batch = await applyImportBatch(client, staged);
+      const checkpoint = { processed: processed + staged.rows, counts: addCounts(counts, batch.counts), errors: batch.errors, firstErrorSeq: errorSeq };
       await writeCheckpoint(client, job.id, checkpoint);
       return checkpoint;
     });
@@ -197,10 +164,10 @@ async function dryRun(orm: Orm, job: ImportJobState, control: ImportControl): Pr
   try {
     await inApplyTransaction(orm, async (client) => {
       await tuneImportTransaction(client);
-      for await (const rows of batchesOf(orm, job, 0, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
+      for await (const staged of batchesOf(orm, job, 0, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
         if (control.stopping()) throw new DryRunEnd('handed_back');
-        const batch = await applyImportBatch(client, rows);
-        processed += rows.length;
+        const batch = await applyImportBatch(client, staged);
+        processed += staged.rows;
         counts = addCounts(counts, batch.counts);
         const { cancelRequested } = await reportDryRunBatch(orm, job.id, { processed, counts, errors: batch.errors, firstErrorSeq: errorSeq });
         errorSeq += batch.errors.length;

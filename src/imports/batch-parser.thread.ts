@@ -1,0 +1,49 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { stagedBatches, type BatchOptions } from './staged-batch.js';
+import type { FromParser, ToParser } from './batch-parser.js';
+
+/**
+ * The parser thread of an import (see batch-parser.ts): asks for the file's chunks one at a
+ * time, parses and validates them into staged batches, and stays at most AHEAD batches ahead of
+ * the thread that applies them.
+ */
+
+const AHEAD = 2;
+const port = parentPort!;
+const inbox: { input: ToParser[]; acks: number } = { input: [], acks: 0 };
+let wake: (() => void) | null = null;
+
+port.on('message', (message: ToParser) => {
+  if (message.type === 'ack') inbox.acks++;
+  else inbox.input.push(message);
+  wake?.();
+});
+
+const until = async (ready: () => boolean) => {
+  while (!ready()) await new Promise<void>((resolve) => (wake = resolve));
+  wake = null;
+};
+const post = (message: FromParser) => port.postMessage(message);
+
+async function* chunks(): AsyncGenerator<Buffer> {
+  for (;;) {
+    post({ type: 'need' });
+    await until(() => inbox.input.length > 0);
+    const message = inbox.input.shift()!;
+    if (message.type === 'end') return;
+    if (message.type === 'chunk') yield Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+  }
+}
+
+try {
+  let sent = 0;
+  for await (const batch of stagedBatches(chunks(), workerData as BatchOptions)) {
+    await until(() => sent - inbox.acks < AHEAD);
+    post({ type: 'batch', batch });
+    sent++;
+  }
+  post({ type: 'done' });
+} catch (err) {
+  const { name, message, code } = err as Error & { code?: string };
+  post({ type: 'error', error: { name, message, code } });
+}
