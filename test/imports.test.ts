@@ -107,6 +107,22 @@ describe('CSV import format (CONTRACT §3)', () => {
     });
   });
 
+  it('stores backslashes, tabs and a literal \\N exactly as the file has them', async () => {
+    const job = await importCsv('name,email,course_name\n"Back\\slash\tTab",b\\s@x.io,C:\\Courses\n\\N,n@x.io,\\N\n');
+    expect(job.counts).toMatchObject({ valid: 2, students_created: 2, enrollments_created: 2 });
+    expect(await rosterSnapshot(api)).toEqual({
+      students: [
+        { name: 'Back\\slash\tTab', email: 'b\\s@x.io' },
+        { name: '\\N', email: 'n@x.io' },
+      ],
+      courses: [{ name: 'C:\\Courses' }, { name: '\\N' }],
+      enrollments: [
+        { email: 'b\\s@x.io', course: 'c:\\courses', active: true },
+        { email: 'n@x.io', course: '\\n', active: true },
+      ],
+    });
+  });
+
   it('warns once for all the legacy team columns together and once per other unknown column', async () => {
     const header = resolveHeader({ line: 1, fields: ['email', ' Team_ID', 'Notes', 'course_name', 'team_name', 'TEAM_NUMBER', 'extra'] });
     expect(header.warnings).toEqual([

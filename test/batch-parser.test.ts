@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parseInThread } from '../src/imports/batch-parser.js';
+import { ImportFileError } from '../src/imports/csv-reader.js';
+import { stagedBatches, toStagedBatch, type StagedBatch } from '../src/imports/staged-batch.js';
+
+/** The file's bytes in chunks of `size`, cutting through records and multi-byte characters. */
+async function* chunksOf(text: string, size: number): AsyncGenerator<Buffer> {
+  const bytes = Buffer.from(text);
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+const collect = async (batches: AsyncIterable<StagedBatch>) => {
+  const out: StagedBatch[] = [];
+  for await (const b of batches) out.push(b);
+  return out;
+};
+
+const FILE =
+  'name,email,course_name,action\n' +
+  Array.from({ length: 250 }, (_, i) => (i % 50 === 7 ? `bad,not-an-email,Art,\n` : `Zoë ${i},s${i}@x.io,"Course, ${i % 9}",${i % 3 ? '' : 'add'}\n`)).join('');
+
+describe('the import parser thread', () => {
+  it('gives exactly the batches of the in-process parser, whatever the chunk boundaries', async () => {
+    for (const size of [7, 100, 1 << 16]) {
+      const opts = { mode: 'set' as const, skip: 13, size: 40 };
+      const threaded = await collect(parseInThread(chunksOf(FILE, size), opts));
+      expect(threaded).toEqual(await collect(stagedBatches(chunksOf(FILE, size), opts)));
+      expect(threaded.reduce((n, b) => n + b.rows, 0)).toBe(250 - 13);
+      expect(threaded.flatMap((b) => b.errors.map((e) => e.code))).toEqual(['invalid_email', 'invalid_email', 'invalid_email', 'invalid_email', 'invalid_email']);
+    }
+  });
+
+  it('reports a whole-file problem as the ImportFileError it is', async () => {
+    const err = await collect(parseInThread(chunksOf('name,email\nAnn,a@x.io\n', 5), { mode: 'set', skip: 0, size: 10 })).catch((e) => e);
+    expect(err).toBeInstanceOf(ImportFileError);
+    expect(err).toMatchObject({ code: 'missing_columns' });
+  });
+
+  it('passes on a failure to read the file with its code (so a lost connection is retried)', async () => {
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield Buffer.from('name,email,course_name\nAnn,a@x.io,Math\n');
+      throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+    }
+    const err = await collect(parseInThread(broken(), { mode: 'set', skip: 0, size: 10 })).catch((e) => e);
+    expect(err).toMatchObject({ message: 'Connection terminated unexpectedly', code: 'ECONNRESET' });
+  });
+
+  it('stops reading the file when the consumer stops', async () => {
+    let reads = 0;
+    let closed = false;
+    async function* counted(): AsyncGenerator<Buffer> {
+      try {
+        for await (const chunk of chunksOf(FILE, 64)) {
+          reads++;
+          yield chunk;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const batch of parseInThread(counted(), { mode: 'set', skip: 0, size: 10 })) {
+      expect(batch.rows).toBe(10);
+      break;
+    }
+    expect(closed).toBe(true);
+    // Two batches ahead at most: far from the whole file (~140 chunks).
+    expect(reads).toBeLessThan(40);
+  });
+});
+
+describe('staged batches (COPY text)', () => {
+  it('escapes what COPY would read as structure, and marks an absent name as NULL', () => {
+    const staged = toStagedBatch([
+      { line: 2, command: { student: { email: 'a\\b@x.io' }, courseName: 'Tab\there', action: 'set', name: 'Line\nbreak \\N' } },
+      { line: 3, command: { student: { email: 'c@x.io' }, courseName: 'Art', action: 'add' } },
+      { line: 4, errors: [{ line: 4, column: 'email', code: 'invalid_email', message: 'bad', value: 'x' }] },
+    ]);
+    expect(staged).toEqual({
+      rows: 3,
+      valid: 2,
+      copyText: '2\ta\\\\b@x.io\tLine\\nbreak \\\\N\tTab\\there\tset\n3\tc@x.io\t\\N\tArt\tadd\n',
+      errors: [{ line: 4, column: 'email', code: 'invalid_email', message: 'bad', value: 'x' }],
+    });
+  });
+});
