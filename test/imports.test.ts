@@ -115,7 +115,7 @@ describe('CSV import format (CONTRACT §3)', () => {
         { name: 'Back\\slash\tTab', email: 'b\\s@x.io' },
         { name: '\\N', email: 'n@x.io' },
       ],
-      courses: [{ name: 'C:\\Courses' }, { name: '\\N' }],
+      courses: [{ name: '\\N' }, { name: 'C:\\Courses' }],
       enrollments: [
         { email: 'b\\s@x.io', course: 'c:\\courses', active: true },
         { email: 'n@x.io', course: '\\n', active: true },

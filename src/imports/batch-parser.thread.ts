@@ -9,6 +9,7 @@ import type { FromParser, ToParser } from './batch-parser.js';
  */
 
 const AHEAD = 2;
+const PARSE_SLICE_BYTES = 64 * 1024;
 const port = parentPort!;
 const inbox: { input: ToParser[]; acks: number } = { input: [], acks: 0 };
 let wake: (() => void) | null = null;
@@ -31,7 +32,10 @@ async function* chunks(): AsyncGenerator<Buffer> {
     await until(() => inbox.input.length > 0);
     const message = inbox.input.shift()!;
     if (message.type === 'end') return;
-    if (message.type === 'chunk') yield Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+    if (message.type !== 'chunk') continue;
+    // Parsed a slice at a time: the records of a whole stored chunk (a megabyte) would all be alive at once.
+    const chunk = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+    for (let at = 0; at < chunk.length; at += PARSE_SLICE_BYTES) yield chunk.subarray(at, at + PARSE_SLICE_BYTES);
   }
 }
 
