@@ -149,6 +149,13 @@ const COUNT_KEYS: ReadonlyArray<keyof Counts> = [
 
 /** Writes what the unshared rows change: new students and enrollments, renames, `active` flips. */
 export async function writeUnsharedRows(client: pg.ClientBase, counts: Counts): Promise<void> {
+  if (counts.students_created) {
+    await client.query(`
+      insert into students (name, email)
+      select name, email from import_plan
+       where not shared and student_id is null and action <> 'deactivate' and name is not null
+       order by line`);
+  }
   if (counts.students_updated) {
     await client.query(`
       update students s set name = p.name, updated_at = now()
@@ -156,20 +163,12 @@ export async function writeUnsharedRows(client: pg.ClientBase, counts: Counts): 
        where not p.shared and s.id = p.student_id and p.name is not null and p.name <> p.stored_name`);
   }
   if (counts.enrollments_created) {
-    // Every new student brings a new enrollment, so this is also where students are created; their
-    // ids come back to the enrollments' insert. Enrollments go in index order: the unique
-    // (course_id, student_id) and course_id indexes fill page by page.
+    // In index order: the unique (course_id, student_id) and course_id indexes fill page by page.
     await client.query(`
-      with created as (
-        insert into students (name, email)
-        select name, email from import_plan
-         where not shared and student_id is null and action <> 'deactivate' and name is not null
-         order by line
-        returning id, lower(email) as ek)
       insert into course_enrollments (course_id, student_id, active)
-      select p.course_id, coalesce(p.student_id, created.id), true
-        from import_plan p left join created on created.ek = p.ek and p.student_id is null
-       where not p.shared and p.action <> 'deactivate' and p.enrollment_id is null and (p.student_id is not null or p.name is not null)
+      select course_id, coalesce(student_id, (select id from students s where lower(s.email) = lower(p.email) limit 1)), true
+        from import_plan p
+       where not shared and action <> 'deactivate' and enrollment_id is null and (student_id is not null or name is not null)
        order by 1, 2`);
   }
   if (counts.enrollments_activated) {
