@@ -149,26 +149,28 @@ const COUNT_KEYS: ReadonlyArray<keyof Counts> = [
 
 /** Writes what the unshared rows change: new students and enrollments, renames, `active` flips. */
 export async function writeUnsharedRows(client: pg.ClientBase, counts: Counts): Promise<void> {
-  if (counts.students_created) {
-    await client.query(`
-      insert into students (name, email)
-      select name, email from import_plan
-       where not shared and student_id is null and action <> 'deactivate' and name is not null
-       order by line`);
-  }
   if (counts.students_updated) {
     await client.query(`
       update students s set name = p.name, updated_at = now()
         from import_plan p
        where not p.shared and s.id = p.student_id and p.name is not null and p.name <> p.stored_name`);
   }
+  if (counts.students_created) {
+    // New students get their ids from the sequence here, in the plan, so that their enrollments
+    // need no second lookup by email.
+    await client.query(`
+      with created as (
+        update import_plan set student_id = nextval(pg_get_serial_sequence('students', 'id'))
+         where not shared and student_id is null and action <> 'deactivate' and name is not null
+        returning student_id, name, email, line)
+      insert into students (id, name, email) select student_id, name, email from created order by line`);
+  }
   if (counts.enrollments_created) {
     // In index order: the unique (course_id, student_id) and course_id indexes fill page by page.
     await client.query(`
       insert into course_enrollments (course_id, student_id, active)
-      select course_id, coalesce(student_id, (select id from students s where lower(s.email) = lower(p.email) limit 1)), true
-        from import_plan p
-       where not shared and action <> 'deactivate' and enrollment_id is null and (student_id is not null or name is not null)
+      select course_id, student_id, true from import_plan
+       where not shared and action <> 'deactivate' and enrollment_id is null and student_id is not null
        order by 1, 2`);
   }
   if (counts.enrollments_activated) {
