@@ -11,11 +11,13 @@ import type { EnrollmentCommand } from '../domain/enrollment.js';
  * never change an email, so one student's rows cannot affect another's, except through the
  * courses they create, which are created first, for the whole batch, as the rows in file order
  * would create them. Rows of a student named several times in the batch are left to the caller
- * (`sharedLines`), which folds them one by one.
+ * (`PlanSummary.sharedLines`), which folds them one by one.
  *
- * Every lookup is a per-row index probe (LATERAL or a scalar subquery): a bulk import grows the
- * tables faster than their statistics follow, and a join planned on stale statistics can scan a
- * million rows per batch.
+ * Lookups in the big tables are per-row index probes (LATERAL or a scalar subquery), not joins:
+ * a bulk import grows the tables faster than their statistics follow, and a join planned on
+ * stale statistics can scan a million rows per batch. Joins are left to batch-sized sets (and
+ * to renames, by primary key). A data-modifying CTE joined back to the plan was tried for new
+ * students: planned as a nested loop, it made a batch quadratic — hence ids from the sequence.
  */
 
 /** COPYs a staged batch's text into `import_stage` (dropped at commit, or by `dropImportPlan` for the dry run's long transaction). */
