@@ -169,6 +169,26 @@ describe('batched import = row-by-row application (CONTRACT §2)', () => {
   }, 120_000);
 });
 
+describe("a dry run's long transaction", () => {
+  it('holds no more locks after 40 batches than after one', async () => {
+    const header = resolveHeader({ line: 1, fields: [...COLUMNS] });
+    await truncateAll(deps);
+    const batch = (i: number) =>
+      toStagedBatch([toImportRow({ line: i + 2, fields: ['Ann', `s${i}@x.io`, `Course ${i % 3}`, '', ''] }, header, 'set')]);
+    const locks = await inApplyTransaction(deps.orm, async (client) => {
+      const held = async () => Number((await client.query(`select count(*) from pg_locks where pid = pg_backend_pid()`)).rows[0].count);
+      await applyImportBatch(client, batch(0));
+      const afterOne = await held();
+      for (let i = 1; i < 40; i++) await applyImportBatch(client, batch(i));
+      const afterMany = await held();
+      await client.query('rollback; begin'); // like a dry run: nothing stays
+      return { afterOne, afterMany };
+    });
+    expect(locks.afterMany).toBe(locks.afterOne);
+    expect(await rosterSnapshot(deps)).toEqual({ students: [], courses: [], enrollments: [] });
+  });
+});
+
 describe('end to end through CSV text, the upload and the worker', () => {
   let api: Deps;
   let app: App;

@@ -123,6 +123,16 @@ describe('CSV import format (CONTRACT §3)', () => {
     });
   });
 
+  it('creates new courses and enrollments in file order (the first enrollment is the first row)', async () => {
+    await importCsv('name,email,course_name\nAnn,a@x.io,Zoology\nAnn,a@x.io,Art\nBob,b@x.io,Music\n', 'mode=add');
+    expect((await sql(`select name from courses order by id`)).map((r) => r.name)).toEqual(['Zoology', 'Art', 'Music']);
+    const ann = await sql(
+      `select c.name from course_enrollments e join courses c on c.id = e.course_id join students s on s.id = e.student_id
+        where s.email = 'a@x.io' order by e.created_at, e.id`,
+    );
+    expect(ann.map((r) => r.name)).toEqual(['Zoology', 'Art']);
+  });
+
   it('warns once for all the legacy team columns together and once per other unknown column', async () => {
     const header = resolveHeader({ line: 1, fields: ['email', ' Team_ID', 'Notes', 'course_name', 'team_name', 'TEAM_NUMBER', 'extra'] });
     expect(header.warnings).toEqual([

@@ -59,6 +59,7 @@ export async function* parseInThread(chunks: AsyncIterable<Buffer>, opts: BatchO
     wake?.();
   });
   thread.on('error', fail);
+  thread.on('messageerror', fail);
   thread.on('exit', (code) => done || fail(new Error(`the import's parser thread exited (code ${code})`)));
   try {
     for (;;) {

@@ -4,8 +4,8 @@ import { applyCommand } from '../domain/enrollment.js';
 import { loadRoster, writeRoster } from '../db/roster.repository.js';
 import type { RowError } from './import-rows.js';
 import {
+  clearImportPlan,
   createMissingCourses,
-  dropImportPlan,
   planRows,
   stageRows,
   stagedCommands,
@@ -42,7 +42,7 @@ export async function applyImportBatch(client: pg.ClientBase, batch: StagedBatch
       counts = addCounts(counts, folded.counts);
       for (const e of folded.errors) errors.push(e);
     }
-    await dropImportPlan(client);
+    await clearImportPlan(client);
   }
   // Stable: the errors of one line keep their order.
   errors.sort((a, b) => a.line - b.line);

@@ -20,11 +20,20 @@ import type { EnrollmentCommand } from '../domain/enrollment.js';
  * students: planned as a nested loop, it made a batch quadratic — hence ids from the sequence.
  */
 
-/** COPYs a staged batch's text into `import_stage` (dropped at commit, or by `dropImportPlan` for the dry run's long transaction). */
+/**
+ * COPYs a staged batch's text into `import_stage`. The batch tables are created once per
+ * transaction (dropped at commit) and emptied after each batch (`clearImportPlan`): a dry run
+ * applies all its batches in one transaction, and creating and dropping tables per batch would
+ * pile up its locks until the lock table is full.
+ */
 export async function stageRows(client: pg.ClientBase, copyText: string): Promise<void> {
-  await client.query(
-    `create temp table import_stage (line int4 not null, email text not null, name text, course text not null, action text not null) on commit drop`,
-  );
+  await client.query(`
+    create temp table if not exists import_stage (
+      line int4 not null, email text not null, name text, course text not null, action text not null) on commit drop;
+    create temp table if not exists import_plan (
+      line int4 not null, email text not null, name text, course text not null, action text not null, ek text not null,
+      shared boolean not null, student_id int8, stored_name text, course_id int8,
+      enrollment_id int8, enrollment_active boolean, other_active_ids int8[] not null) on commit drop`);
   await new Promise<void>((resolve, reject) => {
     const stream = client.query(copyStreams.from('copy import_stage from stdin'));
     stream.on('finish', resolve);
@@ -56,7 +65,7 @@ export async function stagedCommands(client: pg.ClientBase, lines: readonly numb
 export async function planRows(client: pg.ClientBase): Promise<void> {
   // Each key is folded once; each distinct course is looked up once, not once per row.
   await client.query(`
-    create temp table import_plan on commit drop as
+    insert into import_plan
     with b as (select line, email, name, course, action, lower(email) as ek, lower(course) as ck from import_stage),
          c as materialized (select ck, (select id from courses where lower(name) = d.ck limit 1) as id from (select distinct ck from b) d),
          shared as (select ek from b group by ek having count(*) > 1)
@@ -124,14 +133,17 @@ export async function summarizePlan(client: pg.ClientBase): Promise<PlanSummary>
  * yet: neither in the database nor on an earlier row of the batch for the same student.
  */
 export async function createMissingCourses(client: pg.ClientBase): Promise<void> {
+  // Ids in the order of the first creating lines, as one-by-one application would give them.
   await client.query(`
-    insert into courses (name)
-    select distinct on (lower(b.course)) b.course
-      from import_plan b
-     where b.course_id is null and b.action <> 'deactivate'
-       and (b.name is not null or b.student_id is not null
-            or exists (select 1 from import_plan p where p.ek = b.ek and p.line < b.line and p.action <> 'deactivate' and p.name is not null))
-     order by lower(b.course), b.line`);
+    with named as (
+      select ek, min(line) as first_line from import_plan where action <> 'deactivate' and name is not null group by ek),
+    creating as (
+      select distinct on (lower(b.course)) b.course, b.line
+        from import_plan b left join named on named.ek = b.ek
+       where b.course_id is null and b.action <> 'deactivate'
+         and (b.name is not null or b.student_id is not null or named.first_line < b.line)
+       order by lower(b.course), b.line)
+    insert into courses (name) select course from creating order by line`);
   await client.query(`
     update import_plan p set course_id = (select id from courses c where lower(c.name) = lower(p.course) limit 1)
      where course_id is null`);
@@ -190,7 +202,7 @@ export async function writeUnsharedRows(client: pg.ClientBase, counts: Counts): 
   }
 }
 
-/** Drops the batch's temporary tables (a dry run applies all its batches in one transaction). */
-export async function dropImportPlan(client: pg.ClientBase): Promise<void> {
-  await client.query(`drop table if exists import_plan, import_stage`);
+/** Empties the batch tables for the next batch of the same transaction. */
+export async function clearImportPlan(client: pg.ClientBase): Promise<void> {
+  await client.query(`truncate import_stage, import_plan`);
 }
