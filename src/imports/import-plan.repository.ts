@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import type { Counts } from '../domain/counts.js';
+import { zeroCounts, type Counts } from '../domain/counts.js';
 import type { EnrollmentCommand } from '../domain/enrollment.js';
 
 /**
@@ -121,8 +121,8 @@ export async function summarizePlan(client: pg.ClientBase): Promise<PlanSummary>
            exists (select 1 from import_plan where course_id is null and action <> 'deactivate') as missing_courses
       from r`);
   const row = rows[0]!;
-  const counts = {} as Counts;
-  for (const key of COUNT_KEYS) counts[key] = Number(row[key]);
+  const counts = zeroCounts();
+  for (const key of Object.keys(counts) as Array<keyof Counts>) counts[key] = Number(row[key]);
   return { counts, nameRequiredLines: row.name_required_lines, sharedLines: row.shared_lines, missingCourses: row.missing_courses };
 }
 
@@ -148,18 +148,6 @@ export async function createMissingCourses(client: pg.ClientBase): Promise<void>
     update import_plan p set course_id = (select id from courses c where lower(c.name) = lower(p.course) limit 1)
      where course_id is null`);
 }
-
-const COUNT_KEYS: ReadonlyArray<keyof Counts> = [
-  'rows',
-  'valid',
-  'invalid',
-  'students_created',
-  'students_updated',
-  'enrollments_created',
-  'enrollments_activated',
-  'enrollments_deactivated',
-  'unchanged',
-];
 
 /** Writes what the unshared rows change: new students and enrollments, renames, `active` flips. */
 export async function writeUnsharedRows(client: pg.ClientBase, counts: Counts): Promise<void> {

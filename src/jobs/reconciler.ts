@@ -59,17 +59,17 @@ async function requeueMissing(deps: Pick<ReconcileDeps, 'queues' | 'redis'>, job
   const pipeline = deps.redis.pipeline();
   for (const job of jobs) pipeline.hmget(queueFor(deps.queues, job.type).toKey(job.id), 'timestamp', 'finishedOn');
   const answers = (await pipeline.exec()) ?? [];
-  let requeued = 0;
+  const missing: typeof jobs = [];
   for (const [i, job] of jobs.entries()) {
     const [err, fields] = answers[i] ?? [];
     if (err) throw err;
     const [timestamp, finishedOn] = fields as [string | null, string | null];
     if (timestamp && !finishedOn) continue; // BullMQ holds it, waiting, delayed or active
     if (timestamp) await queueFor(deps.queues, job.type).remove(job.id).catch(() => {});
-    await enqueueJobs(deps.queues, [job]);
-    requeued++;
+    missing.push(job);
   }
-  return requeued;
+  if (missing.length) await enqueueJobs(deps.queues, missing);
+  return missing.length;
 }
 
 /** Deletes in chunks, each its own statement (and so its own transaction): no long lock on a big table. */
