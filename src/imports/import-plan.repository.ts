@@ -32,7 +32,7 @@ export async function stageRows(client: pg.ClientBase, copyText: string): Promis
       line int4 not null, email text not null, name text, course text not null, action text not null) on commit drop;
     create temp table if not exists import_plan (
       line int4 not null, email text not null, name text, course text not null, action text not null, ek text not null,
-      shared boolean not null, student_id int8, stored_name text, course_id int8,
+      shared boolean not null, student_id int8, stored_name text, new_student_id int8, course_id int8,
       enrollment_id int8, enrollment_active boolean, other_active_ids int8[] not null) on commit drop`);
   await new Promise<void>((resolve, reject) => {
     const stream = client.query(copyStreams.from('copy import_stage from stdin'));
@@ -60,7 +60,9 @@ export async function stagedCommands(client: pg.ClientBase, lines: readonly numb
  * course, its enrollment in that course and the student's other active enrollments — and
  * whether its student is `shared` with other rows of the batch. A course that does not exist
  * yet has a null `course_id` (`createMissingCourses` fills it in): the row's enrollment in it
- * is then new, and every active enrollment of the student is an "other" one.
+ * is then new, and every active enrollment of the student is an "other" one. An unshared row
+ * that creates its student gets the new student's id from the sequence here (`new_student_id`),
+ * so that neither the student's insert nor its enrollment's needs a second pass over the plan.
  */
 export async function planRows(client: pg.ClientBase): Promise<void> {
   // Each key is folded once; each distinct course is looked up once, not once per row.
@@ -70,7 +72,10 @@ export async function planRows(client: pg.ClientBase): Promise<void> {
          c as materialized (select ck, (select id from courses where lower(name) = d.ck limit 1) as id from (select distinct ck from b) d),
          shared as (select ek from b group by ek having count(*) > 1)
     select b.line, b.email, b.name, b.course, b.action, b.ek, shared.ek is not null as shared,
-           s.id as student_id, s.name as stored_name, c.id as course_id,
+           s.id as student_id, s.name as stored_name,
+           case when s.id is null and shared.ek is null and b.action <> 'deactivate' and b.name is not null
+                then nextval((select pg_get_serial_sequence('students', 'id')::regclass)) end as new_student_id,
+           c.id as course_id,
            e.enrollment_id, e.enrollment_active, e.other_active_ids
       from b
       join c using (ck)
@@ -158,21 +163,16 @@ export async function writeUnsharedRows(client: pg.ClientBase, counts: Counts): 
        where not p.shared and s.id = p.student_id and p.name is not null and p.name <> p.stored_name`);
   }
   if (counts.students_created) {
-    // New students get their ids from the sequence here, in the plan, so that their enrollments
-    // need no second lookup by email.
     await client.query(`
-      with created as (
-        update import_plan set student_id = nextval(pg_get_serial_sequence('students', 'id'))
-         where not shared and student_id is null and action <> 'deactivate' and name is not null
-        returning student_id, name, email, line)
-      insert into students (id, name, email) select student_id, name, email from created order by line`);
+      insert into students (id, name, email) select new_student_id, name, email from import_plan
+       where new_student_id is not null order by line`);
   }
   if (counts.enrollments_created) {
     // In index order: the unique (course_id, student_id) and course_id indexes fill page by page.
     await client.query(`
       insert into course_enrollments (course_id, student_id, active)
-      select course_id, student_id, true from import_plan
-       where not shared and action <> 'deactivate' and enrollment_id is null and student_id is not null
+      select course_id, coalesce(student_id, new_student_id), true from import_plan
+       where not shared and action <> 'deactivate' and enrollment_id is null and coalesce(student_id, new_student_id) is not null
        order by 1, 2`);
   }
   if (counts.enrollments_activated) {
