@@ -61,17 +61,16 @@ const CHUNKS_PER_READ = 4;
  * caller consumes the current chunks, so parsing never waits on the database for long.
  */
 export async function* readUpload(orm: Orm, uploadId: string): AsyncGenerator<Buffer> {
-  const fetch = (from: number) => {
-    const query = {
-      text: `select data from upload_chunks where upload_id = $1 and seq >= $2 and seq < $3 order by seq`,
-      values: [uploadId, from, from + CHUNKS_PER_READ],
-      // The bytes as PostgreSQL holds them (binary result format, the value left as the Buffer pg
-      // received), not hex text of twice the size to decode. pg's typings lack `binary`.
-      binary: true,
-      types: { getTypeParser: () => (raw: Buffer) => raw },
-    };
-    return withPgClient(orm, (client) => client.query<{ data: Buffer }>(query as pg.QueryConfig));
-  };
+  // In text format (hex, decoded natively by pg), never `binary: true`: node-postgres decodes every
+  // binary value as UTF-8 text and encodes it back, which breaks a character cut by a chunk boundary.
+  const fetch = (from: number) =>
+    withPgClient(orm, (client) =>
+      client.query<{ data: Buffer }>(`select data from upload_chunks where upload_id = $1 and seq >= $2 and seq < $3 order by seq`, [
+        uploadId,
+        from,
+        from + CHUNKS_PER_READ,
+      ]),
+    );
   const prefetch = (from: number) => {
     const p = fetch(from);
     p.catch(() => {}); // awaited below; a reader that stops early must not leave an unhandled rejection
