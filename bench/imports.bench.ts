@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import pg from 'pg';
 import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, TOKENS, waitForOutput } from './support.js';
 
 /**
@@ -8,8 +9,9 @@ import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, 
  * imported end to end (upload start → job completed) through a real API process and a real worker
  * process, fresh and then the same file again, side by side with the hand-written SQL baseline
  * (../shared/bench/sql-baseline/run.sh) on the same file. Prints times, ratios, rows per second
- * and the worker's peak RSS. `IMPORTS_BENCH_ROWS` and `IMPORTS_BENCH_ROUNDS` change the size and
- * the number of rounds (medians are printed); `IMPORTS_BENCH_WORKER_NODE_OPTIONS` sets the worker's
+ * and the worker's peak RSS, and checks after each import that the service's tables hold exactly
+ * the baseline's roster. `IMPORTS_BENCH_ROWS` and `IMPORTS_BENCH_ROUNDS` change the size and the
+ * number of rounds (medians are printed); `IMPORTS_BENCH_WORKER_NODE_OPTIONS` sets the worker's
  * V8 flags (see the README on worker memory).
  */
 
@@ -50,6 +52,27 @@ function sampleRss(pid: number) {
     }
   }, 50);
   return { stop: () => (clearInterval(timer), peak) };
+}
+
+/** Every student's name, email and enrollments, as one digest: the service's tables must equal the baseline's. */
+const ROSTER_DIGEST = `
+  select count(*) as rows, md5(string_agg(concat_ws(',', s.name, s.email, c.name, e.active), E'\\n' order by lower(s.email), lower(c.name))) as digest
+    from students s join course_enrollments e on e.student_id = s.id join courses c on c.id = e.course_id`;
+
+async function sameRoster(serviceUrl: string, baselineUrl: string): Promise<void> {
+  const [service, baseline] = await Promise.all(
+    [serviceUrl, baselineUrl].map(async (connectionString) => {
+      const client = new pg.Client({ connectionString });
+      await client.connect();
+      try {
+        return (await client.query<{ rows: string; digest: string }>(ROSTER_DIGEST)).rows[0]!;
+      } finally {
+        await client.end();
+      }
+    }),
+  );
+  if (service!.digest !== baseline!.digest) throw new Error(`the service's roster differs from the SQL baseline's: ${JSON.stringify({ service, baseline })}`);
+  console.log(`    roster identical to the SQL baseline's (${service!.rows} enrollments)`);
 }
 
 /** Uploads the file (streamed) and waits for the job; returns seconds end to end and the job. */
@@ -95,10 +118,13 @@ export async function runImportsBench(): Promise<void> {
     try {
       await Promise.all([waitForOutput(api, 'api listening'), waitForOutput(worker, 'workers started')]);
       const rss = sampleRss(worker.pid!);
+      const baselineUrl = PG_ADMIN.replace(/\/[^/]*$/, '/enroll_sql_baseline');
       const fresh = await importOnce(file);
+      if (BASELINE) await sameRoster(databaseUrl, baselineUrl);
       const rerun = await importOnce(file);
       results.rss.push(rss.stop());
       if (fresh.job.counts.rows !== ROWS || rerun.job.counts.unchanged !== rerun.job.counts.valid) throw new Error('unexpected counts');
+      if (BASELINE) await sameRoster(databaseUrl, baselineUrl);
       results.fresh.push(fresh.seconds);
       results.rerun.push(rerun.seconds);
     } finally {
