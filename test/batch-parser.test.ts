@@ -69,6 +69,21 @@ describe('the import parser thread', () => {
   });
 });
 
+describe('the import parser thread, resized', () => {
+  it('makes the batches it starts after a new size has that size, with every row once and in order', async () => {
+    const opts = { mode: 'set' as const, skip: 0, size: 10 };
+    const batches = await collect(parseInThread(chunksOf(FILE, 64), opts, () => 25));
+    const sizes = batches.map((b) => b.rows);
+    // The first batches were under way before the consumer took one and asked for 25.
+    expect(sizes[0]).toBe(10);
+    expect(sizes.slice(3, -1).every((n) => n === 25)).toBe(true);
+    expect(sizes.every((n) => n === 10 || n === 25 || n === sizes.at(-1))).toBe(true);
+    const whole = await collect(stagedBatches(chunksOf(FILE, 64), { ...opts, size: 1_000 }));
+    expect(batches.map((b) => b.copyText).join('')).toBe(whole[0]!.copyText);
+    expect(batches.flatMap((b) => b.errors)).toEqual(whole[0]!.errors);
+  });
+});
+
 describe('staged batches (COPY text)', () => {
   it('escapes what COPY would read as structure, and marks an absent name as NULL', () => {
     const staged = toStagedBatch([

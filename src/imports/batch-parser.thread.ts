@@ -13,10 +13,14 @@ const PARSE_SLICE_BYTES = 64 * 1024;
 const port = parentPort!;
 const inbox: { input: ToParser[]; acks: number } = { input: [], acks: 0 };
 let wake: (() => void) | null = null;
+// stagedBatches reads `size` at every row: a new size applies to the batch being built.
+const options: BatchOptions = { ...(workerData as BatchOptions) };
 
 port.on('message', (message: ToParser) => {
-  if (message.type === 'ack') inbox.acks++;
-  else inbox.input.push(message);
+  if (message.type === 'ack') {
+    inbox.acks++;
+    if (message.size) options.size = message.size;
+  } else inbox.input.push(message);
   wake?.();
 });
 
@@ -41,7 +45,7 @@ async function* chunks(): AsyncGenerator<Buffer> {
 
 try {
   let sent = 0;
-  for await (const batch of stagedBatches(chunks(), workerData as BatchOptions)) {
+  for await (const batch of stagedBatches(chunks(), options)) {
     await until(() => sent - inbox.acks < AHEAD);
     post({ type: 'batch', batch });
     sent++;

@@ -10,7 +10,8 @@ import type { BatchOptions, StagedBatch } from './staged-batch.js';
  * the parser posts staged batches back and stays at most two ahead of the consumer.
  */
 
-export type ToParser = { type: 'chunk'; data: Uint8Array } | { type: 'end' } | { type: 'ack' };
+/** `ack`: the consumer took a batch; `size`, when given, is the size of the batches the parser starts from now on. */
+export type ToParser = { type: 'chunk'; data: Uint8Array } | { type: 'end' } | { type: 'ack'; size?: number };
 export type FromParser =
   | { type: 'need' }
   | { type: 'batch'; batch: StagedBatch }
@@ -27,8 +28,16 @@ const THREAD_ENTRY = compiled
 /** A cap, not a reservation: the parser holds a megabyte of input and a few batches; from source, tsx adds its own. */
 const THREAD_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 };
 
-/** The staged batches of a file, parsed in a thread; the thread ends when the consumer stops. */
-export async function* parseInThread(chunks: AsyncIterable<Buffer>, opts: BatchOptions): AsyncGenerator<StagedBatch> {
+/**
+ * The staged batches of a file, parsed in a thread; the thread ends when the consumer stops.
+ * `batchSize`, when given, is asked each time a batch is taken for the size of the batches to come
+ * (they follow with a lag: the parser is ahead).
+ */
+export async function* parseInThread(
+  chunks: AsyncIterable<Buffer>,
+  opts: BatchOptions,
+  batchSize?: () => number,
+): AsyncGenerator<StagedBatch> {
   const source = chunks[Symbol.asyncIterator]();
   const thread = new Worker(THREAD_ENTRY, { eval: !compiled, workerData: opts, resourceLimits: THREAD_LIMITS });
   const batches: StagedBatch[] = [];
@@ -65,7 +74,7 @@ export async function* parseInThread(chunks: AsyncIterable<Buffer>, opts: BatchO
     for (;;) {
       while (!batches.length && !done && !failure) await new Promise<void>((resolve) => (wake = resolve));
       if (batches.length) {
-        thread.postMessage({ type: 'ack' } satisfies ToParser);
+        thread.postMessage({ type: 'ack', size: batchSize?.() } satisfies ToParser);
         yield batches.shift()!;
       } else if (done) return;
       else throw failure!;

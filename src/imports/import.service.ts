@@ -8,6 +8,7 @@ import { createCsvScanner } from './csv-scan.js';
 import { applyImportBatch } from './import-batch.js';
 import { readImportRecords, type ImportHeader } from './import-rows.js';
 import { parseInThread } from './batch-parser.js';
+import { createBatchSizer, type BatchSizer } from './batch-size.js';
 import type { StagedBatch } from './staged-batch.js';
 import {
   finishImportJob,
@@ -33,12 +34,10 @@ import { readUpload } from './upload.repository.js';
  * 3. Cancellation is checked at every batch, under the same lock as the checkpoint.
  */
 
-/** Rows per batch: large enough for set-based SQL to pay off, small enough to checkpoint every ~0.1 s. */
-export const DEFAULT_BATCH_ROWS = 5_000;
-
 export type ImportControl = {
   /** True once the worker is shutting down: hand the import back at the next batch boundary. */
   stopping(): boolean;
+  /** Rows per batch; by default adapted to how fast batches apply (batch-size.ts). */
   batchRows?: number;
 };
 
@@ -103,16 +102,18 @@ async function scanFile(orm: Orm, job: ImportJobState): Promise<void> {
 }
 
 /** The file's rows in staged batches, skipping the first `skip` rows (already applied), parsed in a thread of their own. */
-function batchesOf(orm: Orm, job: ImportJobState, skip: number, size: number): AsyncGenerator<StagedBatch> {
-  return parseInThread(readUpload(orm, job.payload.upload_id), { mode: job.payload.mode, skip, size });
+function batchesOf(orm: Orm, job: ImportJobState, skip: number, sizer: BatchSizer): AsyncGenerator<StagedBatch> {
+  return parseInThread(readUpload(orm, job.payload.upload_id), { mode: job.payload.mode, skip, size: sizer.size() }, sizer.size);
 }
 
 async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl): Promise<ImportOutcome> {
   let { processed, counts } = job;
   let errorSeq = await nextErrorSeq(orm, job.id);
   const upload = { id: job.id, uploadId: job.payload.upload_id };
-  for await (const staged of batchesOf(orm, job, processed, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
+  const sizer = createBatchSizer(control.batchRows);
+  for await (const staged of batchesOf(orm, job, processed, sizer)) {
     if (control.stopping()) return 'handed_back';
+    const started = performance.now();
     const next = await inApplyTransaction(orm, async (client) => {
       await tuneImportTransaction(client);
       const state = await lockImportJob(client, job.id);
@@ -128,6 +129,7 @@ async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl):
       return checkpoint;
     });
     if (next === 'finished') return 'finished';
+    sizer.observe(staged.rows, performance.now() - started);
     // Only a committed checkpoint moves the local one.
     ({ processed, counts } = next);
     errorSeq += next.errors.length;
@@ -164,9 +166,12 @@ async function dryRun(orm: Orm, job: ImportJobState, control: ImportControl): Pr
   try {
     await inApplyTransaction(orm, async (client) => {
       await tuneImportTransaction(client);
-      for await (const staged of batchesOf(orm, job, 0, control.batchRows ?? DEFAULT_BATCH_ROWS)) {
+      const sizer = createBatchSizer(control.batchRows);
+      for await (const staged of batchesOf(orm, job, 0, sizer)) {
         if (control.stopping()) throw new DryRunEnd('handed_back');
+        const started = performance.now();
         const batch = await applyImportBatch(client, staged);
+        sizer.observe(staged.rows, performance.now() - started);
         processed += staged.rows;
         counts = addCounts(counts, batch.counts);
         const { cancelRequested } = await reportDryRunBatch(orm, job.id, { processed, counts, errors: batch.errors, firstErrorSeq: errorSeq });
