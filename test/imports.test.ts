@@ -1,9 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { resolveHeader } from '../src/imports/import-rows.js';
 import { createImportWorker } from '../workers/imports.worker.js';
+import { inTransaction } from '../src/db/transaction.js';
+import { markUploadStored } from '../src/imports/upload.repository.js';
+import { storeUpload } from '../src/imports/upload.service.js';
+import { insertJob } from '../src/jobs/job.repository.js';
 import { startRelay } from '../src/jobs/relay.js';
 import type { RunningWorker } from '../workers/index.js';
 import { cleanCsv, finished, jobErrors, pollJob, rosterSnapshot, uploadCsv } from './imports.support.js';
@@ -224,6 +228,37 @@ describe('upload (CONTRACT §4 POST /admin/imports)', () => {
     expect(job.counts).toEqual(DIRTY_COUNTS);
     const [upload] = await sql(`select size_bytes from uploads where job_id = ?`, [job.id]);
     expect(Number(upload.size_bytes)).toBe(Buffer.byteLength(DIRTY));
+  });
+
+  it('checks the CSV syntax and counts the rows while the file uploads: the total is known at the 202', async () => {
+    const good = await uploadCsv(app, cleanCsv(30));
+    const broken = await uploadCsv(app, `${cleanCsv(30)}"Broken,b@example.edu,Math\n`);
+    const jobs = await sql(`select id, total, payload->'scan' as scan from jobs where id in (?, ?)`, [good.body.job_id, broken.body.job_id]);
+    expect(jobs).toEqual(
+      expect.arrayContaining([
+        { id: good.body.job_id, total: '30', scan: { records: 31 } },
+        { id: broken.body.job_id, total: null, scan: { error: { code: 'csv_syntax', message: expect.stringContaining('line 32') } } },
+      ]),
+    );
+    expect((await pollJob(app, broken.body.job_id, finished)).error).toEqual({ code: 'csv_syntax', message: jobs.find((j) => j.total === null).scan.error.message });
+    expect((await pollJob(app, good.body.job_id, finished)).status).toBe('completed');
+  });
+
+  it('checks the whole stored file itself for a job accepted without that scan (by an older API)', async () => {
+    const acceptWithoutScan = async (csv: string) => {
+      const file = await storeUpload(api.orm, randomUUID(), (async function* () { yield Buffer.from(csv); })(), 1 << 20);
+      const id = randomUUID();
+      const payload = { upload_id: file.uploadId, mode: 'set', dry_run: false, size_bytes: file.sizeBytes, sha256: file.sha256 };
+      await inTransaction(api.orm, async (client) => {
+        await insertJob(client, { id, type: 'import', payload, total: null });
+        await markUploadStored(client, { id: file.uploadId, jobId: id, sizeBytes: file.sizeBytes, sha256: file.sha256 });
+      });
+      return pollJob(app, id, finished);
+    };
+    const broken = await acceptWithoutScan(`${cleanCsv(30)}"Broken,b@example.edu,Math\n`);
+    expect(broken).toMatchObject({ status: 'failed', error: { code: 'csv_syntax' }, counts: { rows: 0 } });
+    const good = await acceptWithoutScan(cleanCsv(30));
+    expect(good).toMatchObject({ status: 'completed', progress: { processed: 30, total: 30 }, counts: { rows: 30, students_created: 30 } });
   });
 
   it('refuses a multipart body without a "file" field, and bad options', async () => {

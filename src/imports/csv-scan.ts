@@ -101,3 +101,34 @@ export function createCsvScanner(maxRecordBytes: number): CsvScanner {
     },
   };
 }
+
+/** What the scan of a whole file found: its records (the header included), or the syntax error that fails it. */
+export type FileScan = { records: number } | { error: { code: ImportFileError['code']; message: string } };
+
+/**
+ * Scans a file as it streams past (an upload): `push` never throws; after a syntax error it stops
+ * scanning, and `end()` reports the error instead of the records.
+ */
+export function createFileScan(maxRecordBytes: number): { push(chunk: Buffer): void; recordsSoFar(): number; end(): FileScan } {
+  const scanner = createCsvScanner(maxRecordBytes);
+  let failed: FileScan | null = null;
+  const guarded = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof ImportFileError)) throw err;
+      failed = { error: { code: err.code, message: err.message } };
+      return undefined;
+    }
+  };
+  return {
+    push(chunk) {
+      if (!failed) guarded(() => scanner.push(chunk));
+    },
+    recordsSoFar: () => scanner.recordsSoFar(),
+    end() {
+      const records = failed ? undefined : guarded(() => scanner.end().records);
+      return records === undefined ? failed! : { records };
+    },
+  };
+}

@@ -14,12 +14,18 @@ import {
 } from './upload-idempotency.js';
 import { deleteUpload, markUploadStored, touchUpload } from './upload.repository.js';
 import { hashUpload, storeUpload, type StoredFile } from './upload.service.js';
+import { MAX_RECORD_BYTES } from './csv-reader.js';
+import { createFileScan, type FileScan } from './csv-scan.js';
 
 /** The options of an import (query string of POST /admin/imports). */
 export type ImportOptions = { mode: 'set' | 'add'; dryRun: boolean };
 
-/** What an import job carries in `jobs.payload`; the file itself is in `upload_chunks`. */
-export type ImportPayload = { upload_id: string; mode: 'set' | 'add'; dry_run: boolean; size_bytes: number; sha256: string };
+/**
+ * What an import job carries in `jobs.payload`; the file itself is in `upload_chunks`. `scan` is
+ * the whole-file CSV check made while the file was uploaded (absent in jobs accepted before it
+ * existed: their worker scans the stored file).
+ */
+export type ImportPayload = { upload_id: string; mode: 'set' | 'add'; dry_run: boolean; size_bytes: number; sha256: string; scan?: FileScan };
 
 export const IMPORTS_PATH = '/api/v1/admin/imports';
 
@@ -55,8 +61,10 @@ export async function acceptImport(
   }, KEY_HEARTBEAT_MS);
   let accepted: Accepted;
   try {
-    const file = await storeUpload(orm, uploadId, request.source, config.maxUploadBytes);
-    accepted = await commitImport(deps, file, request.options, claim);
+    // The whole-file CSV check runs as the bytes pass, so the worker need not read the file for it.
+    const scan = createFileScan(MAX_RECORD_BYTES);
+    const file = await storeUpload(orm, uploadId, request.source, config.maxUploadBytes, scan.push);
+    accepted = await commitImport(deps, file, scan.end(), request.options, claim);
   } catch (err) {
     await deleteUpload(orm, uploadId).catch(() => {});
     if (claim) await releaseUploadKey(orm, claim).catch(() => {});
@@ -73,6 +81,7 @@ export async function acceptImport(
 async function commitImport(
   deps: Pick<Deps, 'orm'>,
   file: StoredFile,
+  scan: FileScan,
   options: ImportOptions,
   claim: Extract<KeyClaim, { kind: 'owned' }> | null,
 ): Promise<Accepted> {
@@ -84,9 +93,12 @@ async function commitImport(
     dry_run: options.dryRun,
     size_bytes: file.sizeBytes,
     sha256: file.sha256,
+    scan,
   };
+  // The header line is not a row; whitespace-only lines count until the import has read them.
+  const total = 'records' in scan ? Math.max(0, scan.records - 1) : null;
   await inTransaction(deps.orm, async (client) => {
-    await insertJob(client, { id, type: 'import', payload, total: null });
+    await insertJob(client, { id, type: 'import', payload, total });
     await markUploadStored(client, { id: file.uploadId, jobId: id, sizeBytes: file.sizeBytes, sha256: file.sha256 });
     if (claim) await finishUploadKey(client, claim, importFingerprint(options, file.sha256), id, accepted);
   });

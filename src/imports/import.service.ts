@@ -4,7 +4,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { Orm } from '../db/orm.js';
 import type { JobStatus } from '../jobs/job.repository.js';
 import { ImportFileError, MAX_RECORD_BYTES } from './csv-reader.js';
-import { createCsvScanner } from './csv-scan.js';
+import { createFileScan, type FileScan } from './csv-scan.js';
 import { applyImportBatch } from './import-batch.js';
 import { readImportRecords, type ImportHeader } from './import-rows.js';
 import { parseInThread } from './batch-parser.js';
@@ -74,7 +74,8 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
 
 /**
  * Checks the whole file before anything is applied: the header (parsed), then the CSV syntax of
- * every byte and an estimate of the row count (scanned). Reports the estimated total meanwhile.
+ * every byte and the row count, as scanned while the file was uploaded (or, for a job accepted
+ * without that scan, scanned here, reporting the estimated total meanwhile).
  */
 async function scanFile(orm: Orm, job: ImportJobState): Promise<void> {
   let header: ImportHeader | null = null;
@@ -84,21 +85,27 @@ async function scanFile(orm: Orm, job: ImportJobState): Promise<void> {
       break;
     }
   }
-  const scanner = createCsvScanner(MAX_RECORD_BYTES);
+  const scan = job.payload.scan ?? (await scanStoredFile(orm, job));
+  if ('error' in scan) throw new ImportFileError(scan.error.code, scan.error.message);
+  // The header line is not a row.
+  const total = Math.max(0, scan.records - 1);
+  await recordScanProgress(orm, job.id, total, header!.warnings);
+  job.total = total;
+}
+
+async function scanStoredFile(orm: Orm, job: ImportJobState): Promise<FileScan> {
+  const scan = createFileScan(MAX_RECORD_BYTES);
   let bytes = 0;
   let lastReport = Date.now();
   for await (const chunk of readUpload(orm, job.payload.upload_id)) {
-    scanner.push(chunk);
+    scan.push(chunk);
     bytes += chunk.length;
     if (Date.now() - lastReport > 500) {
       lastReport = Date.now();
-      await recordScanProgress(orm, job.id, Math.round((scanner.recordsSoFar() * job.payload.size_bytes) / bytes));
+      await recordScanProgress(orm, job.id, Math.round((scan.recordsSoFar() * job.payload.size_bytes) / bytes));
     }
   }
-  // The header line is not a row.
-  const total = Math.max(0, scanner.end().records - 1);
-  await recordScanProgress(orm, job.id, total, header!.warnings);
-  job.total = total;
+  return scan.end();
 }
 
 /** The file's rows in staged batches, skipping the first `skip` rows (already applied), parsed in a thread of their own. */

@@ -14,21 +14,32 @@ const tooLarge = (max: number) => new AppError('too_large', `the upload is large
 /**
  * Streams `source` into a new upload `uploadId` in PostgreSQL, CHUNK_BYTES per row, hashing as it
  * goes (the caller knows the id from the start, so it can keep the upload alive while it streams).
- * Memory stays at about one chunk whatever the size. Anything that goes wrong (more than
+ * Memory stays at about two chunks whatever the size. Anything that goes wrong (more than
  * `maxBytes`, a client that disconnects, a database error) deletes what was stored and rethrows.
  */
-export async function storeUpload(orm: Orm, uploadId: string, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredFile> {
+export async function storeUpload(
+  orm: Orm,
+  uploadId: string,
+  source: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  /** Sees every piece of the file, in order, as it passes (the accept-time CSV scan). */
+  onPiece: (piece: Buffer) => void = () => {},
+): Promise<StoredFile> {
   await createUpload(orm, uploadId);
   const hash = createHash('sha256');
   let size = 0;
   let seq = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  // One chunk is written while the next is received: the write is most of an upload's time here.
+  let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
     const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    await insertChunk(orm, uploadId, seq++, data);
+    await writing;
+    writing = insertChunk(orm, uploadId, seq++, data);
+    writing.catch(() => {}); // awaited at the next flush or at the end
   };
   try {
     for await (const piece of source) {
@@ -36,13 +47,17 @@ export async function storeUpload(orm: Orm, uploadId: string, source: AsyncItera
       if (size > maxBytes) throw tooLarge(maxBytes);
       hash.update(piece);
       // Copy: the stream may reuse its buffer once we let go of it.
-      pending.push(Buffer.from(piece));
+      const copy = Buffer.from(piece);
+      onPiece(copy);
+      pending.push(copy);
       pendingBytes += piece.byteLength;
       if (pendingBytes >= CHUNK_BYTES) await flush();
     }
     if (pendingBytes > 0) await flush();
+    await writing;
     return { uploadId, sizeBytes: size, sha256: hash.digest('hex') };
   } catch (err) {
+    await writing.catch(() => {});
     await deleteUpload(orm, uploadId).catch(() => {});
     throw err;
   }
