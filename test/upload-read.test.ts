@@ -39,6 +39,20 @@ describe('reading an upload back', () => {
     expect(sha256(read)).toBe(sha256(file));
   });
 
+  it('leaves nothing behind when the upload breaks off after several chunks', async () => {
+    const uploadId = randomUUID();
+    async function* breaksOff() {
+      for (let i = 0; i < 3; i++) yield Buffer.alloc(CHUNK_BYTES, i);
+      throw new Error('the client went away');
+    }
+    await expect(storeUpload(orm, uploadId, breaksOff(), 1 << 30)).rejects.toThrow('the client went away');
+    const left = await orm.em.getConnection().execute(
+      `select (select count(*) from uploads where id = ?)::int as uploads, (select count(*) from upload_chunks where upload_id = ?)::int as chunks`,
+      [uploadId, uploadId],
+    );
+    expect(left).toEqual([{ uploads: 0, chunks: 0 }]);
+  });
+
   it('gives back any bytes, while later chunks and other queries arrive', async () => {
     const file = Buffer.alloc(5 * CHUNK_BYTES + 12_345);
     for (let i = 0; i < file.length; i++) file[i] = (i * 2654435761) >>> 24;

@@ -95,8 +95,9 @@ async function commitImport(
     sha256: file.sha256,
     scan,
   };
-  // The header line is not a row; whitespace-only lines count until the import has read them.
-  const total = 'records' in scan ? Math.max(0, scan.records - 1) : null;
+  // The header line is not a row; whitespace-only lines count until the import has read them. A
+  // file without rows is left to the worker, which fails it (no total of 0, shown as 100% done).
+  const total = 'records' in scan && scan.records > 1 ? scan.records - 1 : null;
   await inTransaction(deps.orm, async (client) => {
     await insertJob(client, { id, type: 'import', payload, total });
     await markUploadStored(client, { id: file.uploadId, jobId: id, sizeBytes: file.sizeBytes, sha256: file.sha256 });

@@ -120,7 +120,6 @@ async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl):
   const sizer = createBatchSizer(control.batchRows);
   for await (const staged of batchesOf(orm, job, processed, sizer)) {
     if (control.stopping()) return 'handed_back';
-    const started = performance.now();
     const next = await inApplyTransaction(orm, async (client) => {
       await tuneImportTransaction(client);
       const state = await lockImportJob(client, job.id);
@@ -130,13 +129,15 @@ async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl):
         await finishImportJob(client, upload, { status: 'cancelled', processed, counts, exactTotal: false });
         return 'finished' as const;
       }
+      // Timed without the wait for the apply lock: commands applied meanwhile must not shrink the batches.
+      const started = performance.now();
       const batch = await applyImportBatch(client, staged);
+      sizer.observe(staged.rows, performance.now() - started);
       const checkpoint = { processed: processed + staged.rows, counts: addCounts(counts, batch.counts), errors: batch.errors, firstErrorSeq: errorSeq };
       await writeCheckpoint(client, job.id, checkpoint);
       return checkpoint;
     });
     if (next === 'finished') return 'finished';
-    sizer.observe(staged.rows, performance.now() - started);
     // Only a committed checkpoint moves the local one.
     ({ processed, counts } = next);
     errorSeq += next.errors.length;
