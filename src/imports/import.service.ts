@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { addCounts, zeroCounts, type Counts } from '../domain/counts.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
 import { inTransaction } from '../db/transaction.js';
@@ -5,7 +6,7 @@ import type { Orm } from '../db/orm.js';
 import type { JobStatus } from '../jobs/job.repository.js';
 import { ImportFileError, MAX_RECORD_BYTES } from './csv-reader.js';
 import { createFileScan, type FileScan } from './csv-scan.js';
-import { applyImportBatch } from './import-batch.js';
+import { applyImportBatch, type BatchOutcome } from './import-batch.js';
 import { readImportRecords, type ImportHeader } from './import-rows.js';
 import { parseInThread } from './batch-parser.js';
 import { createBatchSizer, type BatchSizer } from './batch-size.js';
@@ -113,6 +114,17 @@ function batchesOf(orm: Orm, job: ImportJobState, skip: number, sizer: BatchSize
   return parseInThread(readUpload(orm, job.payload.upload_id), { mode: job.payload.mode, skip, size: sizer.size() }, sizer.size);
 }
 
+/**
+ * Applies a batch and tells the sizer how long it took: only the batch's own statements, not the
+ * wait for the apply lock, so commands applied meanwhile do not shrink the batches.
+ */
+async function applyTimed(client: pg.ClientBase, staged: StagedBatch, sizer: BatchSizer): Promise<BatchOutcome> {
+  const started = performance.now();
+  const batch = await applyImportBatch(client, staged);
+  sizer.observe(staged.rows, performance.now() - started);
+  return batch;
+}
+
 async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl): Promise<ImportOutcome> {
   let { processed, counts } = job;
   let errorSeq = await nextErrorSeq(orm, job.id);
@@ -129,10 +141,7 @@ async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl):
         await finishImportJob(client, upload, { status: 'cancelled', processed, counts, exactTotal: false });
         return 'finished' as const;
       }
-      // Timed without the wait for the apply lock: commands applied meanwhile must not shrink the batches.
-      const started = performance.now();
-      const batch = await applyImportBatch(client, staged);
-      sizer.observe(staged.rows, performance.now() - started);
+      const batch = await applyTimed(client, staged, sizer);
       const checkpoint = { processed: processed + staged.rows, counts: addCounts(counts, batch.counts), errors: batch.errors, firstErrorSeq: errorSeq };
       await writeCheckpoint(client, job.id, checkpoint);
       return checkpoint;
@@ -177,9 +186,7 @@ async function dryRun(orm: Orm, job: ImportJobState, control: ImportControl): Pr
       const sizer = createBatchSizer(control.batchRows);
       for await (const staged of batchesOf(orm, job, 0, sizer)) {
         if (control.stopping()) throw new DryRunEnd('handed_back');
-        const started = performance.now();
-        const batch = await applyImportBatch(client, staged);
-        sizer.observe(staged.rows, performance.now() - started);
+        const batch = await applyTimed(client, staged, sizer);
         processed += staged.rows;
         counts = addCounts(counts, batch.counts);
         const { cancelRequested } = await reportDryRunBatch(orm, job.id, { processed, counts, errors: batch.errors, firstErrorSeq: errorSeq });
