@@ -92,7 +92,7 @@ async function acceptPhase() {
 async function handOverPhase(databaseUrl: string, prefix: string): Promise<{ rate: number; waiting: number }> {
   const orm = await initORM(databaseUrl, 2);
   const redis = createRedis(BENCH_REDIS, 'producer');
-  const queues = createQueues(redis, prefix);
+  const queues = createQueues(redis, prefix, (err) => console.error(`bench queue error: ${err.message}`));
   try {
     let handed = 0;
     const seconds = await timeUntil(async () => {

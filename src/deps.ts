@@ -25,7 +25,8 @@ export async function createDeps(config: Config, role: 'api' | 'worker', logger?
   const redis = createRedis(config.redisUrl, role === 'worker' ? 'worker' : 'producer');
   // ioredis reconnects by itself; an error event without a listener would crash the process.
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const queues = createQueues(redis, config.queuePrefix);
+  // The same outage, seen again by each queue on that connection: logged once above.
+  const queues = createQueues(redis, config.queuePrefix, (err) => log.debug({ err: err.message }, 'queue error'));
   let closing: Promise<void> | undefined;
   return {
     config,

@@ -93,8 +93,7 @@ describe('GET /metrics', () => {
   it('still answers when Redis does not, and says which source is down', async () => {
     const deadRedis = createRedis('redis://127.0.0.1:1', 'producer');
     deadRedis.on('error', () => {});
-    const queues = createQueues(deadRedis, 'nowhere');
-    for (const q of [queues.commands, queues.imports]) q.on('error', () => {});
+    const queues = createQueues(deadRedis, 'nowhere', () => {});
     try {
       const text = await createMetrics({ orm: api.orm, queues }).registry.metrics();
       expect(text).toContain('enroll_metrics_source_up{source="redis"} 0');

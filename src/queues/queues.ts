@@ -26,10 +26,16 @@ export type Queues = {
   close(): Promise<void>;
 };
 
-/** Producer handles for both queues, sharing one Redis connection. */
-export function createQueues(connection: Redis, prefix: string): Queues {
+/**
+ * Producer handles for both queues, sharing one Redis connection. A queue's errors go to `onError`:
+ * without a listener BullMQ writes them to the console, raw and multi-line, once per queue for
+ * every failed reconnect.
+ */
+export function createQueues(connection: Redis, prefix: string, onError: (err: Error) => void): Queues {
   const commands = new Queue<JobData, unknown, 'apply-command'>('commands', { connection, prefix });
   const imports = new Queue<JobData, unknown, 'apply-import'>('imports', { connection, prefix });
+  commands.on('error', onError);
+  imports.on('error', onError);
   return {
     commands,
     imports,
