@@ -105,6 +105,11 @@ export function createCsvScanner(maxRecordBytes: number): CsvScanner {
 /** What the scan of a whole file found: its records (the header included), or the syntax error that fails it. */
 export type FileScan = { records: number } | { error: { code: ImportFileError['code']; message: string } };
 
+/** The rows a scanned file holds: the header line is not a row. */
+export function rowsOf(scan: { records: number }): number {
+  return Math.max(0, scan.records - 1);
+}
+
 /**
  * Scans a file as it streams past (an upload): `push` never throws; after a syntax error it stops
  * scanning, and `end()` reports the error instead of the records.

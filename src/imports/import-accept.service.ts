@@ -15,7 +15,7 @@ import {
 import { deleteUpload, markUploadStored, touchUpload } from './upload.repository.js';
 import { hashUpload, storeUpload, type StoredFile } from './upload.service.js';
 import { MAX_RECORD_BYTES } from './csv-reader.js';
-import { createFileScan, type FileScan } from './csv-scan.js';
+import { createFileScan, rowsOf, type FileScan } from './csv-scan.js';
 
 /** The options of an import (query string of POST /admin/imports). */
 export type ImportOptions = { mode: 'set' | 'add'; dryRun: boolean };
@@ -95,9 +95,10 @@ async function commitImport(
     sha256: file.sha256,
     scan,
   };
-  // The header line is not a row; whitespace-only lines count until the import has read them. A
-  // file without rows is left to the worker, which fails it (no total of 0, shown as 100% done).
-  const total = 'records' in scan && scan.records > 1 ? scan.records - 1 : null;
+  // Whitespace-only lines count until the import has read them. A file without rows is left to the
+  // worker, which fails it (no total of 0, shown as 100% done).
+  const rows = 'records' in scan ? rowsOf(scan) : 0;
+  const total = rows > 0 ? rows : null;
   await inTransaction(deps.orm, async (client) => {
     await insertJob(client, { id, type: 'import', payload, total });
     await markUploadStored(client, { id: file.uploadId, jobId: id, sizeBytes: file.sizeBytes, sha256: file.sha256 });

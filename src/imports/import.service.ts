@@ -5,7 +5,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { Orm } from '../db/orm.js';
 import type { JobStatus } from '../jobs/job.repository.js';
 import { ImportFileError, MAX_RECORD_BYTES } from './csv-reader.js';
-import { createFileScan, type FileScan } from './csv-scan.js';
+import { createFileScan, rowsOf, type FileScan } from './csv-scan.js';
 import { applyImportBatch, type BatchOutcome } from './import-batch.js';
 import { readImportRecords, type ImportHeader } from './import-rows.js';
 import { parseInThread } from './batch-parser.js';
@@ -88,8 +88,7 @@ async function scanFile(orm: Orm, job: ImportJobState): Promise<void> {
   }
   const scan = job.payload.scan ?? (await scanStoredFile(orm, job));
   if ('error' in scan) throw new ImportFileError(scan.error.code, scan.error.message);
-  // The header line is not a row.
-  const total = Math.max(0, scan.records - 1);
+  const total = rowsOf(scan);
   await recordScanProgress(orm, job.id, total, header!.warnings);
   job.total = total;
 }
