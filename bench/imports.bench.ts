@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, TOKENS, waitForOutput } from './support.js';
+import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, urlOfDatabase, startProcess, stop, TOKENS, waitForOutput } from './support.js';
 
 /**
  * Imports benchmark (issue 4): a 1,000,000-row roster from ../shared/bench/gen-roster.mjs,
@@ -118,7 +118,7 @@ export async function runImportsBench(): Promise<void> {
     try {
       await Promise.all([waitForOutput(api, 'api listening'), waitForOutput(worker, 'workers started')]);
       const rss = sampleRss(worker.pid!);
-      const baselineUrl = PG_ADMIN.replace(/\/[^/]*$/, '/enroll_sql_baseline');
+      const baselineUrl = urlOfDatabase('enroll_sql_baseline');
       const fresh = await importOnce(file);
       if (BASELINE) await sameRoster(databaseUrl, baselineUrl);
       const rerun = await importOnce(file);

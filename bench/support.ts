@@ -11,13 +11,20 @@ export const PG_ADMIN = process.env.BENCH_PG_ADMIN ?? 'postgres://postgres@127.0
 export const BENCH_REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/10';
 export const TOKENS = { admin: 'bench-admin-token-0123456789', read: 'bench-read-token-01234567890' };
 
+/** The URL of database `name` on the server of PG_ADMIN (its user, host and query string kept). */
+export function urlOfDatabase(name: string): string {
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return url.toString();
+}
+
 /** Drops and recreates database `name` with every migration; returns its URL. */
 export async function freshDatabase(name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: PG_ADMIN });
   await admin.connect();
   await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
   await admin.end();
-  const url = PG_ADMIN.replace(/\/[^/]*$/, `/${name}`);
+  const url = urlOfDatabase(name);
   await migrate(url, pino({ level: 'silent' }));
   return url;
 }
