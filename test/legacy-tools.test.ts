@@ -102,6 +102,49 @@ describe('a database without the legacy tables', () => {
   }, CLI_TIMEOUT);
 });
 
+describe('a database the tools cannot work on', () => {
+  /** The URL of another database on the test server. */
+  const urlOf = (name: string) => {
+    const url = new URL(TEST_DATABASE_URL);
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
+  const exists = async (name: string) => (await sql(`select 1 from pg_database where datname = ?`, [name])).length > 0;
+
+  it('a database that does not exist fails in one line, and is not created', async () => {
+    const name = `enrollments_test_missing_${process.pid}`;
+    for (const [script, args] of [['audit-enrollments', []], ['backfill-enrollments', ['--commit']]] as const) {
+      const run = await runCli(script, [...args], { DATABASE_URL: urlOf(name) });
+      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(run.stderr).toBe(`${script} failed: database "${name}" does not exist (DATABASE_URL=${urlOf(name)}; \`npm run migrate\` creates it)\n`);
+    }
+    expect(await exists(name)).toBe(false);
+  }, CLI_TIMEOUT);
+
+  it('legacy tables without course_enrollments fail in one line, and nothing is written', async () => {
+    const name = `enrollments_test_unmigrated_${process.pid}`;
+    await sql(`drop database if exists ${name}`);
+    await sql(`create database ${name}`);
+    const legacy = await initORM(urlOf(name), 1);
+    try {
+      const run = (q: string) => legacy.em.getConnection().execute(q);
+      await run(`create table groups (id bigint primary key, course_id bigint, name text, team_number int)`);
+      await run(`create table group_members (id bigint primary key, group_id bigint, student_id bigint, active boolean)`);
+      await run(`insert into groups values (1, 1, 'A', 1); insert into group_members values (1, 1, 1, true)`);
+      for (const [script, args] of [['audit-enrollments', []], ['backfill-enrollments', ['--commit']]] as const) {
+        const result = await runCli(script, [...args], { DATABASE_URL: urlOf(name) });
+        expect(result).toMatchObject({ code: 1, stdout: '' });
+        expect(result.stderr).toBe(`${script} failed: this database has the legacy tables but no course_enrollments: run the tools where both are (\`npm run migrate\` creates the service's tables)\n`);
+      }
+      expect(await run(`select to_regclass('course_enrollments') as t`)).toEqual([{ t: null }]);
+      expect(await run(`select count(*)::int as n from group_members`)).toEqual([{ n: 1 }]);
+    } finally {
+      await legacy.close(true);
+      await sql(`drop database if exists ${name} with (force)`);
+    }
+  }, CLI_TIMEOUT);
+});
+
 describe('arguments', () => {
   it('a bad argument exits 2 with a usage line', async () => {
     const cases: Array<[string, string[]]> = [
@@ -258,7 +301,9 @@ describe('with the legacy tables', () => {
       orphaned: 1,
       batches: Math.ceil(pending / 700),
     });
-    expect(progress.map((p) => p.processed)).toEqual(progress.map((_, i) => Math.min((i + 1) * 700, pending)));
+    // First what is to be written (before any batch), then every batch.
+    expect(progress[0]).toEqual({ batches: 0, processed: 0, total: pending, created: 0, reactivated: 0 });
+    expect(progress.map((p) => p.processed)).toEqual(progress.map((_, i) => Math.min(i * 700, pending)));
     expect(await auditLegacyEnrollments(orm)).toMatchObject({ pairs_missing: 1, missing_orphaned: 1 });
   });
 });

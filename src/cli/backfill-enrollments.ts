@@ -24,10 +24,14 @@ const tool: LegacyTool = {
   ].join('\n'),
 };
 
-/** Logs progress at most every 2 s, and always the last batch: long runs show life, short ones stay quiet. */
+/**
+ * Logs what is to be written once it is known, then progress at most every 2 s and always the last
+ * batch: long runs show life, short ones stay quiet.
+ */
 function progressLogger(logger: Logger) {
   let last = Date.now();
   return (p: BackfillProgress) => {
+    if (p.batches === 0) return logger.info({ total: p.total }, 'backfill planned: pairs to write');
     if (p.processed < p.total && Date.now() - last < 2_000) return;
     last = Date.now();
     logger.info({ ...p, percent: Math.floor((p.processed * 100) / p.total) }, 'backfill progress');

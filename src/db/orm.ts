@@ -22,6 +22,9 @@ export function ormOptions(databaseUrl: string, poolMax = 10): Options {
       snapshot: false,
       silent: true,
     },
+    // Only `npm run migrate` creates the database (migrate.ts): a misspelt DATABASE_URL must fail,
+    // not quietly create an empty database (MikroORM's default).
+    ensureDatabase: false,
     // The ORM is for the small, rich operations; a forgotten fork() must fail loudly.
     allowGlobalContext: false,
     debug: false,

@@ -49,6 +49,31 @@ export function parseToolArgs(argv: string[], tool: LegacyTool): Parsed {
   return { kind: 'run', args: { json: values.json === true, commit: values.commit === true, batchSize } };
 }
 
+/** A failure of the database's state, said to the operator as it is. */
+class ToolError extends Error {}
+
+/** The message for a failure the operator can fix (no database, no server, bad credentials), else null. */
+function operatorMessage(err: unknown, databaseUrl: string): string | null {
+  if (err instanceof ToolError) return err.message;
+  const { code, message } = err as { code?: string; message?: string };
+  const where = redactedUrl(databaseUrl);
+  if (code === '3D000') return `${message} (DATABASE_URL=${where}; \`npm run migrate\` creates it)`;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') return `cannot reach PostgreSQL at DATABASE_URL=${where}: ${message}`;
+  if (code === '28P01' || code === '28000') return `${message} (DATABASE_URL=${where})`;
+  return null;
+}
+
+/** A database URL without its password, fit for a message. */
+function redactedUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparsable)';
+  }
+}
+
 /** What a tool's body gets: the ORM, the logger, its arguments, and where to print its report. */
 export type ToolContext = { orm: Orm; logger: Logger; args: ToolArgs; print(text: string, json: object): void };
 
@@ -84,12 +109,19 @@ export async function runLegacyTool(
       print(line, { legacy_tables: false, message: line });
       return 0;
     }
-    if (tables === 'incomplete') {
-      throw new Error('group_members exists but groups does not: the memberships have no course');
+    if (tables === 'incomplete') throw new ToolError('group_members exists but groups does not: the memberships have no course');
+    if (tables === 'unmigrated') {
+      throw new ToolError('this database has the legacy tables but no course_enrollments: run the tools where both are (`npm run migrate` creates the service\'s tables)');
     }
     await body({ orm, logger, args, print });
     return 0;
   } catch (err) {
+    const known = operatorMessage(err, config.databaseUrl);
+    if (known) {
+      // Something the operator can fix: one plain line, no stack trace.
+      process.stderr.write(`${tool.name} failed: ${known}\n`);
+      return 1;
+    }
     logger.fatal({ err }, `${tool.name} failed`);
     // With LOG_LEVEL=silent the failure must still be said somewhere.
     if (!logger.isLevelEnabled('fatal')) process.stderr.write(`${tool.name} failed: ${(err as Error).message}\n`);

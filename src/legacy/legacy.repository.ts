@@ -9,8 +9,11 @@ import { takeApplyLock } from '../db/apply-transaction.js';
  * are only ever read.
  */
 
-/** Whether the legacy tables exist (`incomplete`: group_members without groups, so no courses). */
-export type LegacyTablesState = 'present' | 'absent' | 'incomplete';
+/**
+ * Whether the legacy tables exist (`incomplete`: group_members without groups, so no courses;
+ * `unmigrated`: they exist but the service's own tables do not yet).
+ */
+export type LegacyTablesState = 'present' | 'absent' | 'incomplete' | 'unmigrated';
 
 /** What the backfill does for a missing pair: insert a row, reactivate one, or skip an orphan. */
 export type MissingAction = 'create' | 'reactivate' | 'orphaned';
@@ -71,12 +74,14 @@ const ACTION = `case when c.id is null or s.id is null then 'orphaned'
 /** Tells whether this database has the legacy tables (looked up on the search path, like every query). */
 export async function findLegacyTables(orm: Orm): Promise<LegacyTablesState> {
   return withPgClient(orm, async (client) => {
-    const { rows } = await client.query<{ members: boolean; groups: boolean }>(
-      `select to_regclass('group_members') is not null as members, to_regclass('groups') is not null as groups`,
+    const { rows } = await client.query<{ members: boolean; groups: boolean; enrollments: boolean }>(
+      `select to_regclass('group_members') is not null as members, to_regclass('groups') is not null as groups,
+              to_regclass('course_enrollments') is not null as enrollments`,
     );
-    const { members, groups } = rows[0]!;
+    const { members, groups, enrollments } = rows[0]!;
     if (!members) return 'absent';
-    return groups ? 'present' : 'incomplete';
+    if (!groups) return 'incomplete';
+    return enrollments ? 'present' : 'unmigrated';
   });
 }
 
@@ -193,6 +198,7 @@ export async function backfillEnrollments(
     try {
       const { total, orphaned } = await snapshotPendingPairs(client);
       const result: BackfillResult = { created: 0, reactivated: 0, orphaned, batches: 0 };
+      await options.onProgress?.({ batches: 0, processed: 0, total, created: 0, reactivated: 0 });
       for (let processed = 0; processed < total; ) {
         const batch = await writeBatch(client, processed, batchSize);
         if (batch.scanned === 0) break; // cannot happen with a private snapshot; never loop forever
