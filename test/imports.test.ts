@@ -168,6 +168,7 @@ describe('CSV import format (CONTRACT §3)', () => {
     await importCsv('email,course_name,name\na@example.edu,Math,A\n');
     const added = await importCsv('email,course_name\na@example.edu,Art\n', 'mode=add');
     expect(added.counts).toMatchObject({ enrollments_created: 1, enrollments_deactivated: 0 });
+    expect(added.options).toEqual({ mode: 'add', dry_run: false });
     const set = await importCsv('email,course_name,action\na@example.edu,Bio,SET\n', 'mode=add');
     expect(set.counts).toMatchObject({ enrollments_created: 1, enrollments_deactivated: 2 });
     expect((await rosterSnapshot(api)).enrollments.filter((e: any) => e.active)).toEqual([{ email: 'a@example.edu', course: 'bio', active: true }]);
@@ -200,6 +201,7 @@ describe('dry run', () => {
     const real = await importCsv(DIRTY);
     expect(dry.status).toBe(real.status);
     expect(dry.counts).toEqual(real.counts);
+    expect([dry.options, real.options]).toEqual([{ mode: 'set', dry_run: true }, { mode: 'set', dry_run: false }]);
     expect(dryErrors).toEqual(await jobErrors(app, real.id));
     expect(real.counts.students_updated).toBe(1); // "Old" is renamed Ana Smith
     expect(real.counts.enrollments_deactivated).toBe(3); // Ana's Old Course too

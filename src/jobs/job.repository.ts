@@ -35,10 +35,14 @@ export type JobView = {
   result?: JobResult;
   /** File-level warnings of an import (e.g. ignored columns), when there are any. */
   warnings?: string[];
+  /** An import's options, so that a dry run's counts are never read as changes made. */
+  options?: ImportOptionsView;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
 };
+
+export type ImportOptionsView = { mode: 'set' | 'add'; dry_run: boolean };
 
 type JobRecord = {
   id: string;
@@ -50,6 +54,7 @@ type JobRecord = {
   result: JobResult | null;
   error: JobError | null;
   warnings?: string[] | null;
+  options?: ImportOptionsView | null;
   created_at: Date | string;
   started_at: Date | string | null;
   finished_at: Date | string | null;
@@ -75,10 +80,13 @@ export function toJobView(r: JobRecord): JobView {
   };
   if (r.result) view.result = r.result;
   if (r.warnings?.length) view.warnings = r.warnings;
+  if (r.options) view.options = r.options;
   return view;
 }
 
-const JOB_COLUMNS = 'id, type, status, counts, processed, total, result, error, warnings, created_at, started_at, finished_at';
+// An import's options come out of its small payload; a batch's payload (up to 10,000 commands) is never read.
+const JOB_COLUMNS = `id, type, status, counts, processed, total, result, error, warnings, created_at, started_at, finished_at,
+  case when type = 'import' then jsonb_build_object('mode', payload->'mode', 'dry_run', payload->'dry_run') end as options`;
 
 /** Inserts a queued job. */
 export type NewJob = { id: string; type: JobType; payload: unknown; total: number | null };

@@ -44,6 +44,10 @@ export const jobViewSchema = z
       .optional()
       .meta({ description: 'Only on a completed single action.' }),
     warnings: z.array(z.string()).optional().meta({ description: 'File-level warnings of an import (e.g. ignored columns).' }),
+    options: z
+      .object({ mode: z.enum(['set', 'add']), dry_run: z.boolean() })
+      .optional()
+      .meta({ description: "Only on an import: the options it was accepted with (a dry run's counts are what it would have changed)." }),
     created_at: isoDate,
     started_at: isoDate.nullable(),
     finished_at: isoDate.nullable(),
