@@ -137,4 +137,20 @@ describe('the event stream and its client', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     await messages.return(undefined);
   });
+
+  it('with the default timing, no gap between events of a running job reaches a second', async () => {
+    const jobId = await acceptBatch();
+    await api.orm.em.getConnection().execute(`update jobs set status = 'running', started_at = now() where id = ?`, [jobId]);
+    const messages = readSse((await app.request(`/api/v1/jobs/${jobId}/events`, { headers: READER })).body!);
+    await messages.next();
+    const gaps: number[] = [];
+    for (let last = Date.now(), i = 0; i < 4; i++) {
+      expect((await messages.next()).value).toMatchObject({ event: 'progress' });
+      gaps.push(Date.now() - last);
+      last = Date.now();
+    }
+    await messages.return(undefined);
+    expect(Math.max(...gaps)).toBeLessThan(1_000);
+    expect(Math.min(...gaps)).toBeGreaterThan(500); // at least once a second, not twice as often
+  });
 });

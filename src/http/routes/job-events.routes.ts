@@ -5,7 +5,6 @@ import { AppError, errorBody } from '../../errors.js';
 import { FINISHED, findJob, isJobId, type JobView } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
 
-
 /**
  * How often the stream reads the job, the longest gap between `progress` events while the job
  * runs, and how long a queued job's stream may stay silent before a keepalive comment.
@@ -16,8 +15,8 @@ const DEFAULT_TIMING: JobEventTiming = { pollMs: 500, runningEveryMs: 1_000, kee
 /**
  * `GET /jobs/{id}/events`: the job as Server-Sent Events. An event `progress` carries the job view
  * (the JSON of `GET /jobs/{id}`) at once, whenever it changes (read every `pollMs`) and, while the
- * job runs, at least once a second even without news; a comment line keeps a queued job's stream open; the last event is `done` with the finished job, then
- * the stream closes. An unknown job is a plain 404 envelope. Polling stops when the client leaves.
+ * job runs, at least once a second even without news; a comment line keeps a queued job's stream
+ * open; the last event is `done` with the finished job, then the stream closes. An unknown job is a plain 404 envelope. Polling stops when the client leaves.
  */
 export function jobEventRoutes(
   deps: Pick<Deps, 'orm'>,
@@ -53,6 +52,7 @@ async function followJob(
   let sent = '';
   let lastWrite = Date.now();
   let seq = 0;
+  const slack = timing.runningEveryMs / 10;
   while (!stream.aborted) {
     if (!job) {
       // Removed under us (retention): nothing more will come.
@@ -64,7 +64,9 @@ async function followJob(
       await stream.writeSSE({ event: 'done', data, id: String(++seq) });
       return;
     }
-    const due = job.status === 'running' && Date.now() - lastWrite >= timing.runningEveryMs;
+    // Due a little early: the next look is a poll (and a read) away, and must not land after the
+    // promised interval.
+    const due = job.status === 'running' && Date.now() - lastWrite >= timing.runningEveryMs - slack;
     if (data !== sent || due) {
       await stream.writeSSE({ event: 'progress', data, id: String(++seq) });
       sent = data;
@@ -73,7 +75,8 @@ async function followJob(
       await stream.write(': keepalive\n\n');
       lastWrite = Date.now();
     }
-    await stream.sleep(timing.pollMs);
+    const untilDue = job.status === 'running' ? lastWrite + timing.runningEveryMs - slack - Date.now() : timing.pollMs;
+    await stream.sleep(Math.max(0, Math.min(timing.pollMs, untilDue)));
     if (!stream.aborted) job = await read();
   }
 }
