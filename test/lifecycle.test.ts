@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
@@ -35,6 +36,20 @@ describe('SIGTERM (CONTRACT §5)', () => {
     await reading;
     expect(await fetch(`${url}/healthz`).catch(() => 'refused')).toBe('refused');
   });
+
+  it('`npm run start:api` hands SIGTERM on to the API, as a process manager that signals npm expects', async () => {
+    const port = await freePort();
+    const npm = spawn('npm', ['run', '--silent', 'start:api'], {
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, QUEUE_PREFIX: config.queuePrefix, ADMIN_TOKEN: config.adminToken, READ_TOKEN: config.readToken, LOG_LEVEL: 'warn', PORT: String(port) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await until('the API to answer', async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok === true, 60_000, 100);
+    npm.kill('SIGTERM');
+    expect(await exited(npm)).toBe(0);
+    // Not left behind, orphaned and still listening.
+    expect(await fetch(`${url}/healthz`).catch(() => 'refused')).toBe('refused');
+  }, 90_000);
 
   it('a worker closes its connections and exits 0', async () => {
     const worker = spawnWorker(config);
