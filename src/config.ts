@@ -19,6 +19,8 @@ const envSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('enroll'),
   /** Finished job rows older than this many hours are removed from PostgreSQL. */
   JOB_RETENTION_HOURS: z.coerce.number().int().min(24).default(24 * 7),
+  /** Where a worker writes its heartbeat for a container health check (src/readiness.ts); unset: none. */
+  WORKER_HEARTBEAT_FILE: z.string().optional(),
 });
 
 export type Config = {
@@ -35,6 +37,7 @@ export type Config = {
   logFormat: 'json' | 'pretty';
   queuePrefix: string;
   jobRetentionHours: number;
+  workerHeartbeatFile: string | null;
 };
 
 /** A configuration problem, naming the variable at fault. */
@@ -77,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logFormat: e.LOG_FORMAT,
     queuePrefix: e.QUEUE_PREFIX,
     jobRetentionHours: e.JOB_RETENTION_HOURS,
+    workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE ?? null,
   };
 }
 

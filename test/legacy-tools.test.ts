@@ -113,10 +113,12 @@ describe('a database the tools cannot work on', () => {
 
   it('a database that does not exist fails in one line, and is not created', async () => {
     const name = `enrollments_test_missing_${process.pid}`;
+    const shown = new URL(urlOf(name)); // as the message shows it: without the password
+    if (shown.password) shown.password = '***';
     for (const [script, args] of [['audit-enrollments', []], ['backfill-enrollments', ['--commit']]] as const) {
       const run = await runCli(script, [...args], { DATABASE_URL: urlOf(name) });
       expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
-      expect(run.stderr).toBe(`${script} failed: database "${name}" does not exist (DATABASE_URL=${urlOf(name)}; \`npm run migrate\` creates it)\n`);
+      expect(run.stderr).toBe(`${script} failed: database "${name}" does not exist (DATABASE_URL=${shown}; \`npm run migrate\` creates it)\n`);
     }
     expect(await exists(name)).toBe(false);
   }, CLI_TIMEOUT);

@@ -2,6 +2,7 @@ import { loadConfigOrExit } from '../src/config.js';
 import { createDeps } from '../src/deps.js';
 import { onShutdown } from '../src/lifecycle.js';
 import { createLogger } from '../src/logger.js';
+import { startHeartbeat } from '../src/readiness.js';
 import { closeWorkers, startWorkers } from './index.js';
 
 /** `npm run start:worker`: the queue workers only; run as many as you like, anywhere. */
@@ -9,7 +10,9 @@ const config = loadConfigOrExit();
 const logger = createLogger(config, 'worker');
 const deps = await createDeps(config, 'worker', logger);
 const workers = await startWorkers(deps);
+const stopHeartbeat = config.workerHeartbeatFile ? startHeartbeat(deps, config.workerHeartbeatFile, logger) : () => {};
 onShutdown(logger, async () => {
+  stopHeartbeat();
   await closeWorkers(workers);
   await deps.close();
 });

@@ -4,7 +4,8 @@ import { loadConfig, type Config } from '../../src/config.js';
  * Where tests run: a dedicated database and Redis index, never development data.
  * Override with TEST_DATABASE_URL / TEST_REDIS_URL (e.g. to run two suites side by side).
  */
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/enrollments_test';
+// The password is docker-compose's (its PostgreSQL asks for one); a local server with trust auth ignores it.
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/enrollments_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 
 /** A config for tests: test database, test Redis index, quiet logs, and a queue prefix of its own. */

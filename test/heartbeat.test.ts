@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Deps } from '../src/deps.js';
+import { startHeartbeat } from '../src/readiness.js';
+import { createTestDeps } from './support/deps.js';
+import { testConfig } from './support/env.js';
+import { exited, spawnService, until } from './support/processes.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'heartbeat-'));
+const silent = testConfig();
+let deps: Deps;
+beforeAll(async () => void (deps = await createTestDeps('worker', silent)));
+afterAll(() => deps.close());
+
+/** Runs the container health check on `file`. */
+const healthCheck = (file: string) =>
+  new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile('node_modules/.bin/tsx', ['src/cli/heartbeat-check.ts', file], (err, _stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr })),
+  );
+
+describe('the worker heartbeat (docker-compose health check of a worker)', () => {
+  it('is written while PostgreSQL and Redis answer, and withheld when Redis does not', async () => {
+    const file = path.join(dir, 'up');
+    const stop = startHeartbeat(deps, file, deps.logger, 50);
+    await until('a heartbeat', async () => statSafe(file) !== null, 5_000);
+    const first = statSafe(file)!;
+    await until('a second heartbeat', async () => statSafe(file)! > first, 5_000);
+    stop();
+
+    // A producer's connection gives up, so close() does not wait for a Redis that never comes.
+    const cutOff = await createTestDeps('api', testConfig({ REDIS_URL: 'redis://127.0.0.1:1' }));
+    try {
+      const none = path.join(dir, 'down');
+      const stopDown = startHeartbeat(cutOff, none, cutOff.logger, 50);
+      await new Promise((r) => setTimeout(r, 500));
+      stopDown();
+      expect(statSafe(none)).toBeNull();
+    } finally {
+      await cutOff.close();
+    }
+  });
+
+  it('the health check passes on a fresh heartbeat and fails on a stale or missing one', async () => {
+    const file = path.join(dir, 'check');
+    writeFileSync(file, 'now\n');
+    expect(await healthCheck(file)).toEqual({ code: 0, stderr: '' });
+    const minuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(file, minuteAgo, minuteAgo);
+    expect(await healthCheck(file)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^heartbeat .* is 6\d s old \(more than 30 s\)\n$/) });
+    expect(await healthCheck(path.join(dir, 'missing'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/^no heartbeat: /) });
+  }, 60_000);
+
+  it('a worker process writes it when WORKER_HEARTBEAT_FILE is set', async () => {
+    const file = path.join(dir, 'worker');
+    const worker = spawnService('workers/main.ts', silent, { WORKER_HEARTBEAT_FILE: file });
+    try {
+      await until('the worker heartbeat', async () => statSafe(file) !== null, 30_000, 100);
+      expect(await healthCheck(file)).toEqual({ code: 0, stderr: '' });
+    } finally {
+      worker.kill('SIGTERM');
+      expect(await exited(worker)).toBe(0);
+    }
+  }, 60_000);
+});
+
+/** The file's modification time, or null when it does not exist. */
+function statSafe(file: string): number | null {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+}
