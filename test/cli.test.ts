@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config.js';
+import { formatProgress } from '../src/cli/enroll/progress.js';
 import type { Deps } from '../src/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
@@ -18,15 +21,17 @@ let url: string;
 let children: ChildProcess[] = [];
 let dir: string;
 
-
-
-/** Runs the CLI as a user would (from another directory), with the admin token unless told otherwise. */
-function enroll(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs the CLI as a user would (from another directory), with the admin token unless told otherwise;
+ * its stdin is a pipe that gives `input`, or nothing.
+ */
+function enroll(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [ENROLL, ...args], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', ENROLL_URL: url, ENROLL_TOKEN: config.adminToken, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: 'pipe',
   });
+  child.stdin.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -38,6 +43,18 @@ const csvFile = (name: string, text: string) => {
   writeFileSync(join(dir, name), text);
   return name;
 };
+
+/** A stand-in for the service that answers every request with `handler`, for answers the real one never gives. */
+async function withFakeService<T>(handler: RequestListener, use: (url: string) => Promise<T>): Promise<T> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
 beforeAll(async () => {
   config = testConfig();
@@ -73,6 +90,7 @@ describe('enroll import --wait', () => {
     const file = csvFile('dirty.csv', 'name,email,course_name\nAnn,ann@x.edu,Chemistry\nX,not-an-email,Art\nY,y@x.edu,\n');
     const run = await enroll(['import', file, '--mode', 'add', '--wait']);
     expect(run.stdout).toContain('completed_with_errors');
+    expect(run.stdout).toMatch(/^  mode: add$/m);
     expect(run.stdout).toContain('rows: 3 (1 valid, 2 invalid)');
     expect(run.stdout).toContain('First 2 row errors of 2:');
     expect(run.stdout).toMatch(/line 3, email: .*\[invalid_email\] \(value: "not-an-email"\)/);
@@ -82,6 +100,27 @@ describe('enroll import --wait', () => {
       `select c.name from course_enrollments e join courses c on c.id = e.course_id join students s on s.id = e.student_id where s.email = 'ann@x.edu' and e.active order by 1`,
     );
     expect(ann.map((r) => r.name)).toEqual(['Art', 'Chemistry']); // add kept Art
+  });
+
+  it('a dry run says so before the counts, which are what the import would do; nothing is written', async () => {
+    const file = csvFile('dry.csv', 'name,email,course_name\nDee,dee-dry@x.edu,Art\n');
+    const run = await enroll(['import', file, '--dry-run', '--wait']);
+    expect(run.stdout).toMatch(/\n  dry run \(mode set\): nothing was changed; this is what the import would do:\n  rows: 1 \(1 valid, 0 invalid\)\n  students: 1 created,/);
+    expect(run.stdout).not.toMatch(/^  mode: /m);
+    expect(run.code).toBe(0);
+    const dee = await deps.orm.em.getConnection().execute(`select 1 from students where email = 'dee-dry@x.edu'`);
+    expect(dee).toEqual([]);
+  });
+
+  it.each([
+    ['/dev/stdin', 'devstdin'],
+    ['-', 'dash'],
+  ])('%s from a pipe is uploaded without a size (chunked), its bytes shown without a total', async (file, tag) => {
+    const csv = `name,email,course_name\nPia,pia-${tag}@x.edu,Art\nPo,po-${tag}@x.edu,Biology\n`;
+    const run = await enroll(['import', file, '--wait'], {}, csv);
+    expect(run.stderr).toMatch(new RegExp(`^upload: ${Buffer.byteLength(csv)} B$`, 'm'));
+    expect(run.stdout).toContain('rows: 2 (2 valid, 0 invalid)');
+    expect(run.code).toBe(0);
   });
 
   it('a file that is not a roster fails as a whole: exit 2', async () => {
@@ -126,6 +165,20 @@ describe('enroll import (no wait), status, errors, export', () => {
   });
 });
 
+describe('enroll progress amounts', () => {
+  it.each([
+    [64 * 1024, 16_000_000, 'bytes', '0.1 of 15.3 MB'], // the value in the total's unit, not '64.0 of 15.3 MB'
+    [3 * 1024 ** 2, 16_000_000, 'bytes', '3.0 of 15.3 MB'],
+    [100, 900, 'bytes', '100 of 900 B'],
+    [512, 2048, 'bytes', '0.5 of 2.0 KB'],
+    [70_000, null, 'bytes', '68.4 KB'],
+    [1_500, 20_000, 'rows', '1,500 of 20,000 rows'],
+    [7, null, 'rows', '7 rows'],
+  ] as const)('%d of %s %s reads %j', (value, total, unit, text) => {
+    expect(formatProgress(value, total, unit)).toBe(text);
+  });
+});
+
 describe('enroll errors and exit codes', () => {
   it('prints the API’s message and exits 2 on a bad token, a read token import, an unknown job, no service', async () => {
     const bad = await enroll(['export'], { ENROLL_TOKEN: 'not-a-token-0123456789' });
@@ -136,6 +189,17 @@ describe('enroll errors and exit codes', () => {
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('no job 00000000-0000-4000-8000-000000000000') });
     const down = await enroll(['status', 'x'], { ENROLL_URL: `http://127.0.0.1:${await freePort()}` });
     expect(down).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot reach') });
+  });
+
+  it.each([
+    ['a 200 that is not JSON', (_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>\n<p>Sign in to the network</p>\n</html>')],
+    ['a connection cut in the middle of the body', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' }).write('{"id": "', () => res.destroy());
+    }],
+  ] satisfies Array<[string, RequestListener]>)('%s: one plain line on stderr, exit 2 (failed)', async (_what, handler) => {
+    const run = await withFakeService(handler, (fake) => enroll(['status', 'some-job'], { ENROLL_URL: fake }));
+    expect(run.stderr).toMatch(/^enroll: [^\n]+\n$/);
+    expect(run.code).toBe(2);
   });
 
   it.each([

@@ -5,13 +5,15 @@ import { parseArgs } from 'node:util';
 import { ApiError, createClient, type Client } from './enroll/client.js';
 import { EXIT, UsageError } from './enroll/exit-codes.js';
 import { importFile } from './enroll/import.js';
+import type { Io } from './enroll/io.js';
 
 const USAGE = `Usage: enroll <command> [options]
 
 Commands:
   import FILE [--mode set|add] [--dry-run] [--wait]
-                      upload a CSV roster (streamed); prints the job id, or with --wait
-                      shows upload and processing progress, the counts and the first errors
+                      upload a CSV roster (streamed; FILE - reads stdin); prints the job id, or
+                      with --wait shows upload and processing progress, the counts and the
+                      first errors
   status JOB_ID       the job as JSON (GET /api/v1/jobs/JOB_ID)
   errors JOB_ID       every row error of the job as CSV on stdout
   export              every student as CSV on stdout (GET /api/v1/admin/students/export.csv)
@@ -22,7 +24,8 @@ Options:
   -h, --help          this text
 
 Exit codes: 0 done (import --wait: completed), 1 completed with row errors, 2 the job failed
-or the API refused the request or could not be reached, 3 the job was cancelled, 64 usage error.
+or the API refused the request, could not be reached or answered something unexpected, 3 the
+job was cancelled, 64 usage error.
 `;
 
 const OPTIONS = {
@@ -34,8 +37,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 const IMPORT_ONLY = ['mode', 'dry-run', 'wait'] as const;
-
-type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
 /** Runs `enroll` with `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: string[], env: Record<string, string | undefined>, io: Io = process): Promise<number> {
@@ -74,16 +75,23 @@ export async function main(argv: string[], env: Record<string, string | undefine
         throw new UsageError(`unknown command ${command}`);
     }
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || (err as { code?: string } | undefined)?.code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr.write(`enroll: ${(err as Error).message}\nRun enroll --help for the usage.\n`);
       return EXIT.usage;
     }
-    if (err instanceof ApiError) {
-      io.stderr.write(`enroll: ${err.message}${err.status ? ` (HTTP ${err.status}${err.code ? ` ${err.code}` : ''})` : ''}\n`);
-      return EXIT.failed;
-    }
-    throw err;
+    // Anything else failed the command, whatever broke: never exit 1, which means "completed with row errors".
+    io.stderr.write(`enroll: ${describeFailure(err)}\n`);
+    return EXIT.failed;
   }
+}
+
+/** One line for what failed: the API's message and status, or the error's message with its cause. */
+function describeFailure(err: unknown): string {
+  let text = String(err);
+  if (err instanceof ApiError) text = `${err.message}${err.status ? ` (HTTP ${err.status}${err.code ? ` ${err.code}` : ''})` : ''}`;
+  // fetch's own messages ("terminated", "fetch failed") say little without their cause's message.
+  else if (err instanceof Error) text = err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
+  return text.replace(/\s*\n\s*/g, ' ');
 }
 
 /** The one positional argument a command takes. */

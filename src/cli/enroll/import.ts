@@ -4,33 +4,29 @@ import { Readable } from 'node:stream';
 import type { JobView } from '../../jobs/job.repository.js';
 import { ApiError, type Client } from './client.js';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.js';
+import type { Io } from './io.js';
 import { createProgressBar } from './progress.js';
 import { readSse } from './sse.js';
 import { printJobSummary } from './summary.js';
 
 /** What `enroll import` was asked to do. */
 export type ImportRequest = { file: string; mode: 'set' | 'add'; dryRun: boolean; wait: boolean };
-type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
 const FIRST_ERRORS = 10;
 const FINISHED = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
 
 /**
- * Streams FILE to `POST /admin/imports` (never held in memory) with an upload bar. Without
- * `wait`, prints the job id and returns 0; with it, follows the job's events with a processing
- * bar, prints the summary and the first row errors, and returns the exit code of its status.
+ * Streams FILE (`-` for stdin) to `POST /admin/imports` (never held in memory) with an upload
+ * bar. Without `wait`, prints the job id and returns 0; with it, follows the job's events with a
+ * processing bar, prints the summary and the first row errors, and returns the exit code of its
+ * status.
  */
 export async function importFile(client: Client, req: ImportRequest, io: Io): Promise<number> {
-  const size = await stat(req.file).then(
-    (s) => s.size,
-    (err: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read ${req.file}: ${err.code ?? err.message}`);
-    },
-  );
+  const { source, size } = await openUpload(req.file, io.stdin);
   const upload = createProgressBar('upload', 'bytes', io.stderr);
   let sent = 0;
   async function* counted() {
-    for await (const chunk of createReadStream(req.file) as AsyncIterable<Buffer>) {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
       sent += chunk.length;
       upload.update(sent, size);
       yield chunk;
@@ -39,7 +35,8 @@ export async function importFile(client: Client, req: ImportRequest, io: Io): Pr
   const query = `mode=${req.mode}${req.dryRun ? '&dry_run=true' : ''}`;
   const res = await client.request(`/api/v1/admin/imports?${query}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'text/csv', 'Content-Length': String(size) },
+    // Without a Content-Length, fetch sends the body chunked.
+    headers: { 'Content-Type': 'text/csv', ...(size === null ? {} : { 'Content-Length': String(size) }) },
     body: Readable.toWeb(Readable.from(counted())) as ReadableStream<Uint8Array>,
     duplex: 'half',
   }).finally(() => upload.stop());
@@ -62,6 +59,20 @@ export async function importFile(client: Client, req: ImportRequest, io: Io): Pr
     io.stdout.write(`All of them as CSV: enroll errors ${jobId} > errors.csv\n`);
   }
   return exitCodeOf(job.status);
+}
+
+/**
+ * The bytes to upload, and their size when it is known. Only a regular file has one: a pipe or a
+ * device stats as 0 bytes, so it is sent without a size (and shows no total).
+ */
+async function openUpload(file: string, stdin: NodeJS.ReadableStream): Promise<{ source: NodeJS.ReadableStream; size: number | null }> {
+  // `/dev/stdin` is read from the stream this process already has: it cannot be opened again
+  // when stdin is a socket, as Node's child processes and some shells make their pipes.
+  if (file === '-' || file === '/dev/stdin') return { source: stdin, size: null };
+  const stats = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${file}: ${err.code ?? err.message}`);
+  });
+  return { source: createReadStream(file), size: stats.isFile() ? stats.size : null };
 }
 
 /** Follows `GET /jobs/{id}/events` to the `done` event; if the stream breaks off, polls `GET /jobs/{id}` instead. */

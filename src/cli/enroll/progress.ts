@@ -6,19 +6,36 @@ export type ProgressBar = {
   stop(): void;
 };
 
-/** Formats a value in its unit: bytes as KB/MB/GB, rows with thousands separators. */
-export function formatAmount(n: number, unit: 'bytes' | 'rows'): string {
-  if (unit === 'rows') return `${n.toLocaleString('en-US')} rows`;
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
+type Unit = 'bytes' | 'rows';
+
+const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+/** Which of BYTE_UNITS shows `n` bytes: the largest that keeps it at 1 or more. */
+function byteUnitOf(n: number): number {
   let i = 0;
-  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
-  return `${v.toFixed(1)} ${units[i]}`;
+  while (i < BYTE_UNITS.length - 1 && n >= 1024 ** (i + 1)) i++;
+  return i;
 }
 
-const describe = (value: number, total: number | null, unit: 'bytes' | 'rows') =>
-  total === null ? formatAmount(value, unit) : `${formatAmount(value, unit).replace(/ (rows|B|KB|MB|GB|TB)$/, '')} of ${formatAmount(total, unit)}`;
+/** `n` bytes as a number in BYTE_UNITS[i] (whole bytes, else one decimal). */
+const inByteUnit = (n: number, i: number) => (i === 0 ? String(n) : (n / 1024 ** i).toFixed(1));
+
+/** Formats a value in its unit: bytes as B/KB/MB/GB, rows with thousands separators. */
+export function formatAmount(n: number, unit: Unit): string {
+  if (unit === 'rows') return `${n.toLocaleString('en-US')} rows`;
+  const i = byteUnitOf(n);
+  return `${inByteUnit(n, i)} ${BYTE_UNITS[i]}`;
+}
+
+/**
+ * "value of total", both in the total's unit: 64 KB of 15.3 MB is "0.1 of 15.3 MB", never
+ * "64.0 of 15.3 MB". Without a total (a pipe's upload), the value alone in its own unit.
+ */
+export function formatProgress(value: number, total: number | null, unit: Unit): string {
+  if (total === null) return formatAmount(value, unit);
+  if (unit === 'rows') return `${value.toLocaleString('en-US')} of ${formatAmount(total, unit)}`;
+  return `${inByteUnit(value, byteUnitOf(total))} of ${formatAmount(total, unit)}`;
+}
 
 const percentOf = (value: number, total: number | null) => (total ? Math.min(100, Math.floor((value / total) * 100)) : null);
 
@@ -26,11 +43,11 @@ const percentOf = (value: number, total: number | null) => (total ? Math.min(100
  * A bar on stderr when it is a terminal (cli-progress); otherwise plain lines, one per 10 % step
  * or every 2 s at most, so logs and CI output stay short.
  */
-export function createProgressBar(label: string, unit: 'bytes' | 'rows', stream: NodeJS.WriteStream = process.stderr): ProgressBar {
+export function createProgressBar(label: string, unit: Unit, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
   return stream.isTTY ? terminalBar(label, unit, stream) : plainLines(label, unit, stream);
 }
 
-function terminalBar(label: string, unit: 'bytes' | 'rows', stream: NodeJS.WriteStream): ProgressBar {
+function terminalBar(label: string, unit: Unit, stream: NodeJS.WriteStream): ProgressBar {
   const bar = new cliProgress.SingleBar(
     {
       stream,
@@ -47,7 +64,7 @@ function terminalBar(label: string, unit: 'bytes' | 'rows', stream: NodeJS.Write
   let started = false;
   return {
     update(value, total, note) {
-      const text = `${describe(value, total, unit)}${total ? ` (${percentOf(value, total)}%)` : ''}${note ? `, ${note}` : ''}`;
+      const text = `${formatProgress(value, total, unit)}${total ? ` (${percentOf(value, total)}%)` : ''}${note ? `, ${note}` : ''}`;
       if (!started) bar.start(total ?? 0, value, { text });
       else {
         bar.setTotal(total ?? 0);
@@ -59,7 +76,7 @@ function terminalBar(label: string, unit: 'bytes' | 'rows', stream: NodeJS.Write
   };
 }
 
-function plainLines(label: string, unit: 'bytes' | 'rows', stream: NodeJS.WriteStream): ProgressBar {
+function plainLines(label: string, unit: Unit, stream: NodeJS.WriteStream): ProgressBar {
   let lastStep = -1;
   let lastAt = 0;
   let last = '';
@@ -72,7 +89,7 @@ function plainLines(label: string, unit: 'bytes' | 'rows', stream: NodeJS.WriteS
   return {
     update(value, total, note) {
       const percent = percentOf(value, total);
-      current = `${describe(value, total, unit)}${percent === null ? '' : ` (${percent}%)`}${note ? `, ${note}` : ''}`;
+      current = `${formatProgress(value, total, unit)}${percent === null ? '' : ` (${percent}%)`}${note ? `, ${note}` : ''}`;
       const step = percent === null ? -1 : Math.floor(percent / 10);
       if (current !== last && (step > lastStep || Date.now() - lastAt >= 2_000)) {
         lastStep = Math.max(lastStep, step);

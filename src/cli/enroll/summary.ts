@@ -1,11 +1,12 @@
 import type { JobView } from '../../jobs/job.repository.js';
 
-/** Prints a finished job for people: status, counts, warnings and the job-level error. */
+/** Prints a finished job for people: status, an import's mode, counts, warnings and the job-level error. */
 export function printJobSummary(job: JobView, out: NodeJS.WritableStream): void {
   const c = job.counts;
   const seconds = job.started_at && job.finished_at ? ` in ${((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000).toFixed(1)} s` : '';
   const lines = [
     `Job ${job.id} (${job.type}): ${job.status}${seconds}`,
+    ...optionLines(job),
     `  rows: ${c.rows} (${c.valid} valid, ${c.invalid} invalid)`,
     `  students: ${c.students_created} created, ${c.students_updated} updated`,
     `  enrollments: ${c.enrollments_created} created, ${c.enrollments_activated} activated, ${c.enrollments_deactivated} deactivated`,
@@ -14,4 +15,11 @@ export function printJobSummary(job: JobView, out: NodeJS.WritableStream): void 
   for (const w of job.warnings ?? []) lines.push(`  warning: ${w}`);
   if (job.error) lines.push(`  error: ${job.error.message} [${job.error.code}]`);
   out.write(`${lines.join('\n')}\n`);
+}
+
+/** An import's mode, and whether it was a dry run: its counts then say what it would have done, not what it did. */
+function optionLines(job: JobView): string[] {
+  if (!job.options) return [];
+  const { mode, dry_run: dryRun } = job.options;
+  return [dryRun ? `  dry run (mode ${mode}): nothing was changed; this is what the import would do:` : `  mode: ${mode}`];
 }
