@@ -9,7 +9,7 @@ import { ADMIN } from './support/env.js';
 import { waitForJob } from './support/jobs.js';
 import { createTestService, type TestService } from './support/service.js';
 
-/** The JSON lines a worker process logged, captured in memory. */
+/** The JSON lines the API and the worker logged, captured in memory. */
 const lines: Array<Record<string, unknown>> = [];
 const capture = new Writable({
   write(chunk, _encoding, done) {
@@ -24,7 +24,7 @@ let workers: RunningWorker[];
 let app: App;
 
 beforeAll(async () => {
-  service = await createTestService({ workerLogger: pino({ level: 'info' }, capture) });
+  service = await createTestService({ workerLogger: pino({ level: 'info' }, capture), apiLogger: pino({ level: 'info' }, capture) });
   ({ api, app } = service);
   workers = await startWorkers(service.workerDeps);
   await truncateAll(api);
@@ -34,7 +34,7 @@ afterAll(async () => {
   await service.close();
 });
 
-describe('worker logs', () => {
+describe('logs', () => {
   it('every line about an import carries its job_id', async () => {
     const res = await app.request('/api/v1/admin/imports', {
       method: 'POST',
@@ -46,5 +46,21 @@ describe('worker logs', () => {
     const about = lines.filter((l) => l.worker === 'imports');
     expect(about.map((l) => l.msg)).toEqual(expect.arrayContaining(['import run started', 'import run ended']));
     for (const line of about) expect(line).toMatchObject({ job_id: jobId });
+  });
+
+  it('the request line that accepted a job, and those of requests about it, carry its job_id beside the request_id', async () => {
+    const res = await app.request('/api/v1/admin/enrollments', {
+      method: 'POST',
+      headers: { ...ADMIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'b@x.edu', name: 'B', course_name: 'Art' }),
+    });
+    const { job_id: jobId } = (await res.json()) as { job_id: string };
+    await waitForJob(app, jobId);
+    await app.request(`/api/v1/jobs/${jobId}/errors`, { headers: ADMIN });
+    const requests = lines.filter((l) => l.msg === 'request' && l.job_id === jobId);
+    expect(requests.map((l) => `${l.method} ${l.path}`)).toEqual(
+      expect.arrayContaining(['POST /api/v1/admin/enrollments', `GET /api/v1/jobs/${jobId}`, `GET /api/v1/jobs/${jobId}/errors`]),
+    );
+    for (const line of requests) expect(line.request_id).toEqual(expect.any(String));
   });
 });

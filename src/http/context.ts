@@ -8,5 +8,7 @@ export type AppEnv = {
     log: Logger;
     /** What the bearer token may do; set on /api/v1 routes only. */
     role: 'admin' | 'read';
+    /** The job a request accepted or is about: logged with its request line (request-log). */
+    jobId: string | undefined;
   };
 };

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
+import type { AppEnv } from './context.js';
 import { fingerprintOf, MAX_IDEMPOTENCY_KEY_LENGTH, type Accepted, type Idempotency } from '../jobs/accept.service.js';
 
 /** The largest JSON write body: a batch of 10,000 commands is about 1.5 MB. */
@@ -80,4 +81,7 @@ export function idempotencyOf(c: Context, body: unknown): Idempotency | null {
 }
 
 /** Sends an accepted (or replayed) write. */
-export const sendAccepted = (c: Context, accepted: Accepted) => c.json(accepted.body, accepted.status);
+export function sendAccepted(c: Context<AppEnv>, accepted: Accepted) {
+  c.set('jobId', accepted.body.job_id);
+  return c.json(accepted.body, accepted.status);
+}

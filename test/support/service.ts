@@ -11,9 +11,9 @@ export type TestService = { api: Deps; workerDeps: Deps; app: App; close(): Prom
  * Connects both sides against the test database and Redis. `close()` obliterates the file's
  * queues and closes every connection; workers, if started, must be closed first.
  */
-export async function createTestService(opts: { workerLogger?: Logger } = {}): Promise<TestService> {
+export async function createTestService(opts: { workerLogger?: Logger; apiLogger?: Logger } = {}): Promise<TestService> {
   const config = testConfig();
-  const api = await createTestDeps('api', config);
+  const api = opts.apiLogger ? await createDeps(config, 'api', opts.apiLogger) : await createTestDeps('api', config);
   const workerDeps = opts.workerLogger ? await createDeps(config, 'worker', opts.workerLogger) : await createTestDeps('worker', config);
   return {
     api,

@@ -5,7 +5,7 @@ import { AppError } from '../../errors.js';
 import { acceptImport, type ImportOptions } from '../../imports/import-accept.service.js';
 import { multipartFile } from '../../imports/multipart.js';
 import type { AppEnv } from '../context.js';
-import { idempotencyKeyOf } from '../write-request.js';
+import { idempotencyKeyOf, sendAccepted } from '../write-request.js';
 
 /** Content types taken as the CSV itself (clients label CSV in many ways). */
 const RAW_TYPES = new Set(['text/csv', 'application/csv', 'text/plain', 'application/octet-stream', 'application/vnd.ms-excel']);
@@ -30,8 +30,7 @@ export function importRoutes(deps: Deps) {
     }
     const body = c.req.raw.body as ReadableStream<Uint8Array> | null;
     const source: AsyncIterable<Uint8Array> = multipart ? multipartFile(body, c.req.header(), max) : (body ?? emptySource());
-    const accepted = await acceptImport(deps, { source, options, idempotencyKey: key });
-    return c.json(accepted.body, accepted.status);
+    return sendAccepted(c, await acceptImport(deps, { source, options, idempotencyKey: key }));
   });
 }
 

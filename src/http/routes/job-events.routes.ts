@@ -4,6 +4,7 @@ import type { Deps } from '../../deps.js';
 import { AppError, errorBody } from '../../errors.js';
 import { FINISHED, findJob, isJobId, type JobView } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
+import { logJobId } from './jobs.routes.js';
 
 /**
  * How often the stream reads the job, the longest gap between `progress` events while the job
@@ -23,7 +24,7 @@ export function jobEventRoutes(
   timing: JobEventTiming = DEFAULT_TIMING,
   read: (id: string) => Promise<JobView | null> = (id) => findJob(deps.orm, id),
 ) {
-  return new Hono<AppEnv>().get('/jobs/:id/events', async (c) => {
+  return new Hono<AppEnv>().get('/jobs/:id/events', logJobId, async (c) => {
     const id = c.req.param('id');
     const first = isJobId(id) ? await read(id) : null;
     if (!first) throw new AppError('not_found', `no job ${id}`);

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { csvLine } from '../../csv.js';
 import { pullStream } from '../../csv-stream.js';
@@ -19,6 +20,12 @@ export const jobListQuery = z.object({
   status: z.enum(['queued', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled']).optional(),
 });
 
+/** The request line of a request about one job carries its id (request-log). */
+export const logJobId = createMiddleware<AppEnv>(async (c, next) => {
+  c.set('jobId', c.req.param('id'));
+  await next();
+});
+
 /**
  * `GET /jobs` (newest first, for dashboards), `GET /jobs/{id}`, `GET /jobs/{id}/errors` (JSON
  * pages or the whole CSV), `POST /jobs/{id}/cancel`.
@@ -31,6 +38,8 @@ export function jobRoutes(deps: Deps) {
   };
 
   return new Hono<AppEnv>()
+    .use('/jobs/:id', logJobId)
+    .use('/jobs/:id/*', logJobId)
     .get('/jobs', async (c) => {
       const q = parseParams(jobListQuery, c.req.query());
       const page = await listJobs(deps.orm, { beforeSeq: q.cursor, limit: q.limit, type: q.type, status: q.status });

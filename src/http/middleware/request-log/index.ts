@@ -14,7 +14,7 @@ export function requestLog(observe?: RequestObserver) {
     const status = c.res.status;
     const route = routePath(c, -1) ?? 'unmatched';
     observe?.(c.req.method, route, status, ms);
-    const line = { method: c.req.method, path: c.req.path, status, ms: Math.round(ms * 10) / 10 };
+    const line = { method: c.req.method, path: c.req.path, status, ms: Math.round(ms * 10) / 10, job_id: c.var.jobId };
     if (status >= 500) c.var.log.error(line, 'request failed');
     else c.var.log.info(line, 'request');
   });
