@@ -2,13 +2,13 @@ import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteCo
 import { z } from 'zod';
 import { batchBody, createStudentBody, enrollmentBody, updateStudentBody } from '../command-schemas.js';
 import { courseIdParams, rosterQuery } from '../routes/courses.routes.js';
+import { importQuery } from '../routes/imports.routes.js';
 import { errorsQuery, jobListQuery } from '../routes/jobs.routes.js';
 import { studentIdParams, studentListQuery } from '../routes/students.routes.js';
 import {
   acceptedSchema,
   errorSchema,
   idempotencyHeaders,
-  importQuery,
   jobErrorPageSchema,
   jobPageSchema,
   jobViewSchema,

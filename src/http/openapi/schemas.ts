@@ -118,12 +118,6 @@ export const idempotencyHeaders = z.object({
     }),
 });
 
-/** The query options of `POST /admin/imports`, mirrored from `parseImportOptions` (which is not zod). */
-export const importQuery = z.object({
-  mode: z.enum(['set', 'add']).default('set').meta({ description: 'The action of rows without an `action` column.' }),
-  dry_run: z.enum(['true', 'false', '1', '0']).default('false').meta({ description: 'Report what would change, change nothing.' }),
-});
-
 // Compile-time checks that the documented shapes are the served ones.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameJob: Same<z.infer<typeof jobViewSchema>, JobView> = true;

@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { ReadableStream } from 'node:stream/web';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 import { acceptImport, type ImportOptions } from '../../imports/import-accept.service.js';
 import { multipartFile } from '../../imports/multipart.js';
 import type { AppEnv } from '../context.js';
+import { parseQuery } from '../pagination.js';
 import { idempotencyKeyOf, sendAccepted } from '../write-request.js';
 
 /** Content types taken as the CSV itself (clients label CSV in many ways). */
@@ -34,13 +36,17 @@ export function importRoutes(deps: Deps) {
   });
 }
 
+/** The query options of `POST /admin/imports`; their values match case-insensitively after trimming. */
+export const importQuery = z.object({
+  mode: z.enum(['set', 'add']).default('set').meta({ description: 'The action of rows without an `action` column.' }),
+  dry_run: z.enum(['true', 'false', '1', '0']).default('false').meta({ description: 'Report what would change, change nothing.' }),
+});
+
 /** `mode=set|add` (default set), `dry_run=true|false` (default false); anything else is a 400. */
 export function parseImportOptions(query: Record<string, string>): ImportOptions {
-  const mode = (query.mode ?? 'set').trim().toLowerCase();
-  if (mode !== 'set' && mode !== 'add') throw new AppError('invalid', `mode must be set or add, not ${query.mode}`);
-  const dry = (query.dry_run ?? 'false').trim().toLowerCase();
-  if (!['true', 'false', '1', '0'].includes(dry)) throw new AppError('invalid', `dry_run must be true or false, not ${query.dry_run}`);
-  return { mode, dryRun: dry === 'true' || dry === '1' };
+  const given = Object.fromEntries(Object.entries(query).map(([name, value]) => [name, value.trim().toLowerCase()]));
+  const q = parseQuery(importQuery, given);
+  return { mode: q.mode, dryRun: q.dry_run === 'true' || q.dry_run === '1' };
 }
 
 async function* emptySource(): AsyncGenerator<Uint8Array> {}
