@@ -134,6 +134,12 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
       expect(await countOf('enrollments_created')).toBe('3');
       expect(await page.locator('#upload-bar').evaluate((el: HTMLProgressElement) => el.value)).toBe(100);
       expect(await page.locator('#job-bar').evaluate((el: HTMLProgressElement) => el.value)).toBe(100);
+      // Each bar is named by its label and described by the text beside it, for screen readers.
+      for (const [name, text] of [['Upload', /^209 B uploaded and stored$/], ['Processing', /5 of 5 rows/]] as const) {
+        const bar = page.getByRole('progressbar', { name });
+        const describedBy = await bar.getAttribute('aria-describedby');
+        expect(await page.locator(`#${describedBy}`).textContent()).toMatch(text);
+      }
 
       const rows = await page.locator('#errors-body tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
       expect(rows).toHaveLength(2);
