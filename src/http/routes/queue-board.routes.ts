@@ -8,6 +8,7 @@ import type { Deps } from '../../deps.js';
 import { AppError, errorBody } from '../../errors.js';
 import type { AppEnv } from '../context.js';
 import { bearerAuth } from '../middleware/auth/index.js';
+import { sameOriginWrites } from '../middleware/same-origin-writes/index.js';
 
 /** Where the board lives, outside /api/v1. */
 export const QUEUE_BOARD_PATH = '/admin/queues';
@@ -16,7 +17,8 @@ export const QUEUE_BOARD_PATH = '/admin/queues';
  * Bull Board over both queues at `/admin/queues`: the page, its static assets and its JSON API
  * (which can retry, clean and pause), for the admin token only. The board is a browser page whose
  * own requests carry no bearer token, so it also takes HTTP Basic credentials whose password is
- * the token: the browser asks once and sends them with every request of the board.
+ * the token: the browser asks once and sends them with every request of the board. Because the
+ * browser would send them for any site's page too, writes must come from the board itself.
  */
 export function queueBoardRoutes(deps: Pick<Deps, 'queues' | 'config'>) {
   const board = new HonoAdapter(serveStatic);
@@ -27,8 +29,27 @@ export function queueBoardRoutes(deps: Pick<Deps, 'queues' | 'config'>) {
     options: { uiConfig: { boardTitle: 'Enrollment queues' } },
   });
   return new Hono<AppEnv>()
+    .use(sameOriginWrites())
     .use(adminOnly({ admin: deps.config.adminToken, read: deps.config.readToken }))
+    .use(withoutExternalLinks())
     .route('/', board.registerPlugin());
+}
+
+/** `<link>` elements (stylesheets, preconnects) whose href is another host: `https://…` or `//…`. */
+const EXTERNAL_LINK = /<link\b[^>]*\bhref\s*=\s*["']?(?:https?:)?\/\/[^>]*>\s*/gi;
+
+/**
+ * Takes the links to other hosts out of the board's page: Bull Board's template loads IBM Plex
+ * from Google Fonts, and the service runs on closed networks (the board's CSS falls back to system
+ * fonts). Filtering the page Bull Board rendered, rather than rendering a copy of its template,
+ * keeps the hashed asset names of whichever version is installed and needs no file on disk.
+ */
+function withoutExternalLinks() {
+  return createMiddleware<AppEnv>(async function withoutExternalLinksMiddleware(c, next) {
+    await next();
+    if (!c.res.headers.get('content-type')?.startsWith('text/html')) return;
+    c.res = new Response((await c.res.text()).replace(EXTERNAL_LINK, ''), c.res);
+  });
 }
 
 const BASIC_CHALLENGE = 'Basic realm="Enrollment queues", charset="UTF-8"';
