@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserMissing, launchChromium } from './support/browser.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
 import { exited, freePort, spawnApi, spawnWorker, until } from './support/processes.js';
@@ -11,11 +12,7 @@ import { exited, freePort, spawnApi, spawnWorker, until } from './support/proces
  * The admin page in a real browser (Debian's chromium through playwright-core) against a real API
  * and worker process. Without /usr/bin/chromium it is skipped, except in CI, where it must run.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const skipBrowser = !existsSync(CHROMIUM) && !process.env.CI;
-if (skipBrowser) {
-  console.warn(`admin page browser test SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium); it always runs when CI is set`);
-}
+const skipBrowser = browserMissing('admin page');
 
 const DIRTY_CSV = [
   'email,name,course_name',
@@ -76,11 +73,7 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
     api = spawnApi(config, port);
     worker = spawnWorker(config);
     await until('the API to answer', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

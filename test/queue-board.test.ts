@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import { createApp, type App } from '../src/http/app.js';
+import { browserMissing, launchChromium } from './support/browser.js';
 import { createTestDeps } from './support/deps.js';
 import { ADMIN, READER } from './support/env.js';
 
@@ -144,11 +144,7 @@ describe('the queue board refuses writes that are not demonstrably same-origin',
  * The board in a real browser (Debian's chromium through playwright-core), served by this process.
  * Without /usr/bin/chromium it is skipped, except in CI, where it must run.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const skipBrowser = !existsSync(CHROMIUM) && !process.env.CI;
-if (skipBrowser) {
-  console.warn(`queue board browser test SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium); it always runs when CI is set`);
-}
+const skipBrowser = browserMissing('queue board');
 
 describe.skipIf(skipBrowser)('the queue board in chromium', () => {
   let server: ServerType;
@@ -166,11 +162,7 @@ describe.skipIf(skipBrowser)('the queue board in chromium', () => {
       const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     base = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
