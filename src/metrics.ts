@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Orm } from './db/orm.js';
 import { zeroCounts, type Counts } from './domain/counts.js';
+import { readJobTotals, type JobTotals } from './jobs/job-totals.repository.js';
+import { FINISHED, type JobType } from './jobs/job.repository.js';
 import type { Queues } from './queues/queues.js';
 import { withTimeout } from './redis.js';
 
@@ -18,6 +20,7 @@ const SOURCE_TIMEOUT_MS = 5_000;
  */
 const SNAPSHOT_TTL_MS = 1_000;
 const COUNT_KEYS = Object.keys(zeroCounts()) as Array<keyof Counts>;
+const JOB_TYPES: readonly JobType[] = ['command', 'batch', 'import'];
 
 /**
  * Builds the registry. With `sources`, the job and queue series are read at scrape time: the jobs
@@ -49,15 +52,18 @@ export function createMetrics(sources?: MetricSources) {
 
 type Snapshot = {
   jobs: Array<{ type: string; status: string; jobs: number; rows: Partial<Record<keyof Counts, number>> }>;
+  /** Null when PostgreSQL could not be read: the counters then show no sample rather than a false reset. */
+  totals: JobTotals | null;
   queues: Array<{ queue: string; counts: Record<string, number> }>;
   up: { postgres: boolean; redis: boolean };
 };
 
 function registerScrapeTimeSeries(registry: Registry, sources: MetricSources): void {
   const snapshot = sharedFor(SNAPSHOT_TTL_MS, () => readSnapshot(sources));
+  registerTotals(registry, snapshot);
   new Gauge({
     name: 'enroll_jobs',
-    help: 'Jobs in PostgreSQL by type and status (finished ones are kept JOB_RETENTION_HOURS)',
+    help: 'Jobs in PostgreSQL by type and status (finished ones are kept JOB_RETENTION_HOURS, so this drops; for rates see enroll_jobs_finished_total)',
     labelNames: ['type', 'status'] as const,
     registers: [registry],
     async collect() {
@@ -68,7 +74,7 @@ function registerScrapeTimeSeries(registry: Registry, sources: MetricSources): v
   });
   new Gauge({
     name: 'enroll_job_rows',
-    help: 'Sum of the counts of the batch and import jobs in PostgreSQL (dry runs left out), by job type and count',
+    help: 'Sum of the counts of the batch and import jobs in PostgreSQL (dry runs left out), by job type and count; drops with retention, for rates see enroll_import_rows_applied_total',
     labelNames: ['type', 'count'] as const,
     registers: [registry],
     async collect() {
@@ -106,10 +112,46 @@ function registerScrapeTimeSeries(registry: Registry, sources: MetricSources): v
   });
 }
 
-/** One grouped query over `jobs` and one getJobCounts per queue; a source that fails is reported down, not thrown. */
+/**
+ * The counters: running totals kept in PostgreSQL (job-totals.repository.ts), read at scrape time
+ * and exposed with their absolute value, so that they survive restarts and never drop when old
+ * jobs are deleted. Every type and final status is shown, zero until one finishes, so that
+ * `increase()` sees the first one.
+ */
+function registerTotals(registry: Registry, snapshot: () => Promise<Snapshot>): void {
+  new Counter({
+    name: 'enroll_jobs_finished_total',
+    help: 'Jobs that reached a final status (completed, completed_with_errors, failed, cancelled), by type and status',
+    labelNames: ['type', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const { totals } = await snapshot();
+      this.reset();
+      if (!totals) return;
+      for (const type of JOB_TYPES) for (const status of FINISHED) this.inc({ type, status }, 0);
+      for (const t of totals.finished) this.inc({ type: t.type, status: t.status }, t.jobs);
+    },
+  });
+  new Counter({
+    name: 'enroll_import_rows_applied_total',
+    help: 'Valid rows applied by imports, counted as each batch commits (dry runs and invalid rows left out)',
+    registers: [registry],
+    async collect() {
+      const { totals } = await snapshot();
+      this.reset();
+      if (totals) this.inc(totals.importRowsApplied);
+      else this.remove({}); // no sample at all: a 0 would read as a counter reset
+    },
+  });
+}
+
+/**
+ * One grouped query over `jobs`, one read of the totals, and one getJobCounts per queue; a source
+ * that fails is reported down, not thrown.
+ */
 async function readSnapshot(sources: MetricSources): Promise<Snapshot> {
   const sums = COUNT_KEYS.map((k) => `coalesce(sum((counts->>'${k}')::bigint) filter (where applied), 0) as "${k}"`).join(', ');
-  const [jobs, queues] = await Promise.allSettled([
+  const [jobs, totals, queues] = await Promise.allSettled([
     withTimeout(
       sources.orm.em.getConnection().execute<Array<Record<string, string>>>(
         // Rows are summed for batches and real imports only (single commands are one row each, and
@@ -123,6 +165,7 @@ async function readSnapshot(sources: MetricSources): Promise<Snapshot> {
       SOURCE_TIMEOUT_MS,
       'postgres',
     ),
+    withTimeout(readJobTotals(sources.orm), SOURCE_TIMEOUT_MS, 'postgres'),
     withTimeout(
       Promise.all(
         (['commands', 'imports'] as const).map(async (queue) => ({ queue, counts: await sources.queues[queue].getJobCounts() })),
@@ -141,8 +184,9 @@ async function readSnapshot(sources: MetricSources): Promise<Snapshot> {
             rows: Object.fromEntries(COUNT_KEYS.map((k) => [k, Number(r[k])])),
           }))
         : [],
+    totals: totals.status === 'fulfilled' ? totals.value : null,
     queues: queues.status === 'fulfilled' ? queues.value : [],
-    up: { postgres: jobs.status === 'fulfilled', redis: queues.status === 'fulfilled' },
+    up: { postgres: jobs.status === 'fulfilled' && totals.status === 'fulfilled', redis: queues.status === 'fulfilled' },
   };
 }
 

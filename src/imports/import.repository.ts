@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { zeroCounts, type Counts } from '../domain/counts.js';
 import { withPgClient, type Orm } from '../db/orm.js';
+import { addImportRowsApplied, countingFinished } from '../jobs/job-totals.repository.js';
 import { insertJobErrors, type JobError, type JobRowError, type JobStatus } from '../jobs/job.repository.js';
 import type { ImportPayload } from './import-accept.service.js';
 import type { RowError } from './import-rows.js';
@@ -88,12 +89,16 @@ export async function lockImportJob(
   return r ? { status: r.status, processed: Number(r.processed), cancelRequested: r.cancel_requested } : null;
 }
 
-/** Writes a batch's checkpoint: rows consumed, counts, its row errors (numbered from `firstErrorSeq`). */
+/**
+ * Writes a batch's checkpoint: rows consumed, counts, its row errors (numbered from `firstErrorSeq`),
+ * and adds the rows it `applied` to the running total (so a long import shows in the metrics as it goes).
+ */
 export async function writeCheckpoint(
   client: pg.ClientBase,
   id: string,
-  checkpoint: { processed: number; counts: Counts; errors: RowError[]; firstErrorSeq: number },
+  checkpoint: { processed: number; counts: Counts; errors: RowError[]; firstErrorSeq: number; applied: number },
 ): Promise<void> {
+  await addImportRowsApplied(client, checkpoint.applied);
   // job_errors.column is nullable: a whole-row error (field_count) has no column.
   await insertJobErrors(client, id, checkpoint.firstErrorSeq, checkpoint.errors as JobRowError[]);
   await client.query(
@@ -110,16 +115,16 @@ export async function nextErrorSeq(orm: Orm, id: string): Promise<number> {
   });
 }
 
-/** Finishes an import (any final status) and frees its stored file. */
+/** Finishes an import not finished yet (any final status, counted in the totals) and frees its stored file. */
 export async function finishImportJob(
   client: pg.ClientBase,
   job: { id: string; uploadId: string },
   outcome: { status: JobStatus; processed: number; counts: Counts; error?: JobError; exactTotal: boolean },
 ): Promise<void> {
   await client.query(
-    `update jobs set status = $2, processed = $3, counts = $4, error = $5, finished_at = now(), updated_at = now(),
+    countingFinished(`update jobs set status = $2, processed = $3, counts = $4, error = $5, finished_at = now(), updated_at = now(),
             total = case when $6 then $3 else total end
-      where id = $1`,
+      where id = $1 and status in ('queued', 'running') returning type, status`),
     [job.id, outcome.status, outcome.processed, JSON.stringify(outcome.counts), outcome.error ? JSON.stringify(outcome.error) : null, outcome.exactTotal],
   );
   await deleteUploadChunks(client, job.uploadId);

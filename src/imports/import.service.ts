@@ -141,7 +141,13 @@ async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl):
         return 'finished' as const;
       }
       const batch = await applyTimed(client, staged, sizer);
-      const checkpoint = { processed: processed + staged.rows, counts: addCounts(counts, batch.counts), errors: batch.errors, firstErrorSeq: errorSeq };
+      const checkpoint = {
+        processed: processed + staged.rows,
+        counts: addCounts(counts, batch.counts),
+        errors: batch.errors,
+        firstErrorSeq: errorSeq,
+        applied: batch.counts.valid,
+      };
       await writeCheckpoint(client, job.id, checkpoint);
       return checkpoint;
     });

@@ -5,6 +5,7 @@ import { inApplyTransaction, isTransientDbError } from '../db/apply-transaction.
 import type { Orm } from '../db/orm.js';
 import { loadRoster, writeRoster } from '../db/roster.repository.js';
 import type { Logger } from '../logger.js';
+import { countingFinished } from './job-totals.repository.js';
 import { insertJobErrors, type CommandPayload, type JobError, type JobResult, type JobRowError, type JobStatus } from './job.repository.js';
 
 /** At most this many commands share one transaction (a batch job of 10,000 goes alone). */
@@ -95,13 +96,15 @@ function applyJob(roster: Roster, job: ClaimedJob): JobOutcome {
 /** Writes each job's final status, counts, result and row errors (ids are known after writeRoster). */
 async function finishJobs(client: pg.ClientBase, jobs: ClaimedJob[], outcomes: JobOutcome[]): Promise<void> {
   const rows = jobs.map((job, i) => finalState(job, outcomes[i]!));
+  // The jobs were claimed queued and locked: the totals grow by one upsert per (type, status).
   await client.query(
-    `update jobs j set status = u.status, counts = u.counts, result = u.result, error = u.error,
+    countingFinished(`update jobs j set status = u.status, counts = u.counts, result = u.result, error = u.error,
             processed = u.processed, total = u.processed, attempts = j.attempts + 1,
             started_at = coalesce(j.started_at, now()), finished_at = now(), updated_at = now()
        from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::bigint[])
             as u(id, status, counts, result, error, processed)
-      where j.id = u.id`,
+      where j.id = u.id
+      returning j.type, j.status`),
     [
       jobs.map((j) => j.id),
       rows.map((r) => r.status),
@@ -162,7 +165,7 @@ async function applyAlone(orm: Orm, logger: Logger): Promise<number | null> {
       const [job] = await claimJobs(client, 1);
       if (!job) return null;
       await client.query(
-        `update jobs set status = 'failed', error = $2, finished_at = now(), updated_at = now() where id = $1`,
+        countingFinished(`update jobs set status = 'failed', error = $2, finished_at = now(), updated_at = now() where id = $1 returning type, status`),
         [job.id, JSON.stringify({ code: 'internal', message: 'the database refused this job; see the worker logs' })],
       );
       logger.error({ err, job_id: job.id }, 'job failed for good');

@@ -4,6 +4,8 @@ import type { EnrollmentCommand } from '../domain/enrollment.js';
 import type { FieldError } from '../domain/validation.js';
 import { withPgClient, type Orm } from '../db/orm.js';
 import { createBatcher } from '../batcher.js';
+import { inTransaction } from '../db/transaction.js';
+import { countingFinished } from './job-totals.repository.js';
 
 /** The kinds of job: one action, a batch of actions, a CSV import. */
 export type JobType = 'command' | 'batch' | 'import';
@@ -196,16 +198,23 @@ export async function insertJobErrors(
  * Returns the job's status after the request, or null when there is no such job.
  */
 export async function requestCancel(orm: Orm, id: string): Promise<JobStatus | null> {
-  const rows = await orm.em.getConnection().execute<Array<{ status: JobStatus }>>(
-    `update jobs set
-       status = case when status = 'queued' then 'cancelled' else status end,
-       finished_at = case when status = 'queued' then now() else finished_at end,
-       cancel_requested = status in ('queued', 'running'),
-       updated_at = now()
-     where id = ? returning status`,
-    [id],
-  );
-  const status = rows[0]?.status ?? null;
+  const status = await inTransaction(orm, async (client) => {
+    // Locked first, so that we know whether this request is the one that cancels it (and counts it).
+    const { rows: before } = await client.query<{ status: JobStatus }>(`select status from jobs where id = $1 for update`, [id]);
+    if (before[0]?.status === 'queued') {
+      await client.query(
+        countingFinished(`update jobs set status = 'cancelled', finished_at = now(), cancel_requested = true, updated_at = now()
+          where id = $1 returning type, status`),
+        [id],
+      );
+      return 'cancelled';
+    }
+    const { rows } = await client.query<{ status: JobStatus }>(
+      `update jobs set cancel_requested = status in ('queued', 'running'), updated_at = now() where id = $1 returning status`,
+      [id],
+    );
+    return rows[0]?.status ?? null;
+  });
   if (status === 'cancelled') await freeUploadedFile(orm, id);
   return status;
 }
@@ -224,8 +233,8 @@ export async function jobStatus(orm: Orm, id: string): Promise<JobStatus | null>
 /** Marks an unfinished job failed for good (retries exhausted), with a message for the client. */
 export async function markJobFailed(orm: Orm, id: string, message: string): Promise<void> {
   await orm.em.getConnection().execute(
-    `update jobs set status = 'failed', error = ?, finished_at = now(), updated_at = now()
-      where id = ? and status in ('queued', 'running')`,
+    countingFinished(`update jobs set status = 'failed', error = ?, finished_at = now(), updated_at = now()
+      where id = ? and status in ('queued', 'running') returning type, status`),
     [JSON.stringify({ code: 'failed', message }), id],
   );
   await freeUploadedFile(orm, id);
