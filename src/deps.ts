@@ -18,6 +18,13 @@ export type Deps = {
   close(): Promise<void>;
 };
 
+/**
+ * Whether Redis is cut off right now. A worker then closes without waiting for its current job:
+ * it can neither hand the job back nor acknowledge it, its lock lapses, and a worker picks it up
+ * again (applying it is idempotent, an import resumes from its checkpoint), as after a SIGKILL.
+ */
+export const redisDown = (deps: Pick<Deps, 'redis'>): boolean => deps.redis.status !== 'ready';
+
 /** Connects PostgreSQL (through the ORM) and Redis for an API (`producer`) or worker process. */
 export async function createDeps(config: Config, role: 'api' | 'worker', logger?: Logger): Promise<Deps> {
   const log = logger ?? createLogger(config, role);
@@ -38,7 +45,8 @@ export async function createDeps(config: Config, role: 'api' | 'worker', logger?
     close: () =>
       (closing ??= (async () => {
         await queues.close().catch(() => {});
-        await Promise.allSettled([orm.close(), redis.quit().catch(() => redis.disconnect())]);
+        // QUIT would wait for a reconnect that may never come.
+        await Promise.allSettled([orm.close(), redisDown({ redis }) ? redis.disconnect() : redis.quit().catch(() => redis.disconnect())]);
       })()),
   };
 }

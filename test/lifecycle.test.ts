@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
-import { exited, freePort, spawnApi, spawnWorker, until } from './support/processes.js';
+import { exited, freePort, spawnApi, spawnService, spawnWorker, until } from './support/processes.js';
 
 const config = testConfig();
 let deps: Deps;
@@ -50,6 +50,21 @@ describe('SIGTERM (CONTRACT §5)', () => {
     // Not left behind, orphaned and still listening.
     expect(await fetch(`${url}/healthz`).catch(() => 'refused')).toBe('refused');
   }, 90_000);
+
+  it('a worker cut off from Redis, with a job to hand over, still stops within seconds and exits 0', async () => {
+    // The relay's hand-over of this job waits for Redis with the job's row locked: it must give up.
+    await deps.orm.em.getConnection().execute(
+      `insert into jobs (id, type, payload, total, counts) values (gen_random_uuid(), 'command', '{"commands":[]}', 1, '{}')`,
+    );
+    const worker = spawnService('workers/main.ts', testConfig({ REDIS_URL: 'redis://127.0.0.1:1' }), { LOG_LEVEL: 'info' }, 'pipe');
+    let out = '';
+    worker.stdout!.on('data', (chunk) => (out += chunk));
+    await until('the worker to start', async () => out.includes('workers started'), 30_000, 100);
+    const stoppedAt = Date.now();
+    worker.kill('SIGTERM');
+    expect(await exited(worker)).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000); // not the 30 s shutdown deadline
+  }, 60_000);
 
   it('a worker closes its connections and exits 0', async () => {
     const worker = spawnWorker(config);

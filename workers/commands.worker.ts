@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Processor } from 'bullmq';
 import { coalesce } from '../src/coalesce.js';
-import type { Deps } from '../src/deps.js';
+import { redisDown, type Deps } from '../src/deps.js';
 import { drainCommandJobs } from '../src/jobs/command-applier.js';
 import { FINISHED, jobStatus, markJobFailed } from '../src/jobs/job.repository.js';
 import type { JobData } from '../src/queues/queues.js';
@@ -43,7 +43,8 @@ export function createCommandWorker(deps: Deps): RunningWorker {
     prefix: deps.config.queuePrefix,
     concurrency: CONCURRENCY,
   });
-  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  // Its connection errors come here once per retry: the message is enough (deps.ts logs the outage).
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
@@ -58,7 +59,7 @@ export function createCommandWorker(deps: Deps): RunningWorker {
     name: 'commands',
     close: () => {
       closing = true;
-      return worker.close();
+      return worker.close(redisDown(deps));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { UnrecoverableError, WaitingError, Worker, type Processor } from 'bullmq';
 import { isTransientDbError } from '../src/db/apply-transaction.js';
-import type { Deps } from '../src/deps.js';
+import { redisDown, type Deps } from '../src/deps.js';
 import { runImport, LostImportError, type ImportOutcome } from '../src/imports/import.service.js';
 import { oldestUnfinishedImport } from '../src/imports/import.repository.js';
 import { withImportLock } from '../src/imports/import-lock.js';
@@ -82,13 +82,14 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number } = {}
     stalledInterval: 5_000,
     maxStalledCount: 1_000,
   });
-  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  // Its connection errors come here once per retry: the message is enough (deps.ts logs the outage).
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
   worker.on('failed', (job, err) => log.warn({ job_id: job?.data.jobId, err: err.message }, 'import job attempt failed'));
   return {
     name: 'imports',
     close: async () => {
       stopping = true;
-      await worker.close();
+      await worker.close(redisDown(deps));
     },
   };
 }

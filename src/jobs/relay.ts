@@ -3,6 +3,7 @@ import { coalesce } from '../coalesce.js';
 import type { Deps } from '../deps.js';
 import { inTransaction } from '../db/transaction.js';
 import { enqueueJobs } from '../queues/queues.js';
+import { withTimeout } from '../redis.js';
 import { NEW_JOBS_CHANNEL, type JobStatus, type JobType } from './job.repository.js';
 
 /** Jobs handed to BullMQ per transaction (one addBulk per queue). */
@@ -10,6 +11,12 @@ const HANDOVER_BATCH = 1_000;
 /** A wake-up lost with a dropped connection is made up for within this. */
 const SAFETY_NET_MS = 2_000;
 const RECONNECT_MS = 1_000;
+/**
+ * How long a hand-over waits for BullMQ. Its transaction holds the jobs' row locks (a cancel waits
+ * on them), and an unreachable Redis would hold them for ever: after this it rolls back. A command
+ * that reaches Redis later only adds jobs BullMQ already knows by id, or that the next pass adds.
+ */
+const ENQUEUE_TIMEOUT_MS = 5_000;
 
 type RelayDeps = Pick<Deps, 'orm' | 'queues' | 'config' | 'logger'>;
 
@@ -28,7 +35,8 @@ export async function handOverOnce(deps: Pick<RelayDeps, 'orm' | 'queues'>, limi
       [limit],
     );
     if (!rows.length) return 0;
-    await enqueueJobs(deps.queues, rows.filter((r) => r.status === 'queued' || r.status === 'running'));
+    const pending = rows.filter((r) => r.status === 'queued' || r.status === 'running');
+    await withTimeout(enqueueJobs(deps.queues, pending), ENQUEUE_TIMEOUT_MS, 'redis');
     await client.query(`update jobs set enqueued_at = now() where id = any($1::uuid[])`, [rows.map((r) => r.id)]);
     return rows.length;
   });
@@ -87,7 +95,7 @@ export function startRelay(deps: RelayDeps) {
       clearInterval(safetyNet);
       clearTimeout(reconnect);
       await listener?.end().catch(() => {});
-      await last;
+      await last; // at most ENQUEUE_TIMEOUT_MS when Redis is unreachable
     },
   };
 }

@@ -7,7 +7,12 @@ import type { Config } from '../../src/config.js';
  * `node --import tsx` in this process's node: the tsx CLI would fork a grandchild that a SIGKILL
  * of the child does not reach.
  */
-export function spawnService(entry: 'src/api.ts' | 'workers/main.ts', config: Config, env: Record<string, string> = {}): ChildProcess {
+export function spawnService(
+  entry: 'src/api.ts' | 'workers/main.ts',
+  config: Config,
+  env: Record<string, string> = {},
+  stdout: 'inherit' | 'pipe' = 'inherit',
+): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', entry], {
     env: {
       ...process.env,
@@ -20,7 +25,7 @@ export function spawnService(entry: 'src/api.ts' | 'workers/main.ts', config: Co
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
   });
 }
 
