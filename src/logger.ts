@@ -17,7 +17,7 @@ export function createLogger(
 ): Logger {
   const fd = destination === 'stdout' ? 1 : 2;
   if (config.logFormat === 'pretty') {
-    // pino-pretty is a dev dependency: pretty output is for people at a terminal, not for production.
+    // For people reading the logs (a terminal, `docker compose logs`): pino-pretty ships with the service.
     return pino({ name, level: config.logLevel, transport: { target: 'pino-pretty', options: { colorize: true, destination: fd } } });
   }
   return pino({ name, level: config.logLevel }, pino.destination({ dest: fd, sync: destination === 'stderr' }));
