@@ -96,7 +96,7 @@ async function handOverPhase(databaseUrl: string, prefix: string): Promise<{ rat
   try {
     let handed = 0;
     const seconds = await timeUntil(async () => {
-      const n = await handOverOnce({ orm, queues });
+      const n = await handOverOnce({ orm, queues, redis });
       handed += n;
       return n === 0;
     }, 0);

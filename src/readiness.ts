@@ -4,6 +4,8 @@ import type { Logger } from './logger.js';
 import { withTimeout } from './redis.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
+/** ioredis states of a connection that was lost (or closed), as opposed to one being made. */
+const LOST = new Set(['reconnecting', 'close', 'end']);
 
 type Check = { ok: true } | { ok: false; error: string };
 export type Readiness = { ready: boolean; checks: { postgres: Check; redis: Check } };
@@ -20,7 +22,9 @@ export async function checkReadiness(deps: Pick<Deps, 'orm' | 'redis'>): Promise
   };
   const [postgres, redis] = await Promise.all([
     check('postgres', () => deps.orm.em.getConnection().execute('select 1')),
-    check('redis', () => deps.redis.ping()),
+    // Not pinged once the connection is lost (a worker's would queue the PING until Redis is back);
+    // while it is first connecting, the PING waits for it, within the timeout.
+    check('redis', () => (LOST.has(deps.redis.status) ? Promise.reject(new Error(`redis is ${deps.redis.status}`)) : deps.redis.ping())),
   ]);
   return { ready: postgres.ok && redis.ok, checks: { postgres, redis } };
 }
@@ -32,7 +36,8 @@ export const HEARTBEAT_MAX_AGE_MS = 3 * HEARTBEAT_EVERY_MS;
 /**
  * A worker has no HTTP port to probe: every HEARTBEAT_EVERY_MS, while PostgreSQL and Redis both
  * answer, it rewrites `file` (its modification time is the heartbeat). A container health check
- * (`node dist/src/cli/heartbeat-check.js FILE`) then fails when the worker is stuck, or cut off.
+ * (`node dist/src/cli/heartbeat-check.js FILE`) then fails when the worker's process is blocked or
+ * it is cut off from PostgreSQL or Redis (not when one of its loops alone is stuck).
  */
 export function startHeartbeat(deps: Pick<Deps, 'orm' | 'redis'>, file: string, logger: Logger, everyMs = HEARTBEAT_EVERY_MS): () => void {
   let wasReady = true;

@@ -30,8 +30,8 @@ describe('the worker heartbeat (docker-compose health check of a worker)', () =>
     await until('a second heartbeat', async () => statSafe(file)! > first, 5_000);
     stop();
 
-    // A producer's connection gives up, so close() does not wait for a Redis that never comes.
-    const cutOff = await createTestDeps('api', testConfig({ REDIS_URL: 'redis://127.0.0.1:1' }));
+    // A worker's connection, as in a real worker: it retries for ever.
+    const cutOff = await createTestDeps('worker', testConfig({ REDIS_URL: 'redis://127.0.0.1:1' }));
     try {
       const none = path.join(dir, 'down');
       const stopDown = startHeartbeat(cutOff, none, cutOff.logger, 50);

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { coalesce } from '../coalesce.js';
-import type { Deps } from '../deps.js';
+import { redisDown, type Deps } from '../deps.js';
 import { inTransaction } from '../db/transaction.js';
 import { enqueueJobs } from '../queues/queues.js';
 import { withTimeout } from '../redis.js';
@@ -18,7 +18,7 @@ const RECONNECT_MS = 1_000;
  */
 const ENQUEUE_TIMEOUT_MS = 5_000;
 
-type RelayDeps = Pick<Deps, 'orm' | 'queues' | 'config' | 'logger'>;
+type RelayDeps = Pick<Deps, 'orm' | 'queues' | 'redis' | 'config' | 'logger'>;
 
 /**
  * Hands the oldest jobs that BullMQ has not been given yet to BullMQ, at most `limit`, and stamps
@@ -28,7 +28,10 @@ type RelayDeps = Pick<Deps, 'orm' | 'queues' | 'config' | 'logger'>;
  * since its BullMQ id is its job id. Finished jobs (cancelled while waiting) are only stamped.
  * Returns how many jobs it took.
  */
-export async function handOverOnce(deps: Pick<RelayDeps, 'orm' | 'queues'>, limit = HANDOVER_BATCH): Promise<number> {
+export async function handOverOnce(deps: Pick<RelayDeps, 'orm' | 'queues' | 'redis'>, limit = HANDOVER_BATCH): Promise<number> {
+  // Not even tried while Redis is cut off: the call would wait in the connection's offline queue,
+  // and every later pass would queue the same jobs again (memory, and a replay when Redis is back).
+  if (redisDown(deps)) throw new Error(`Redis is ${deps.redis.status}: the jobs wait in PostgreSQL until it is back`);
   return inTransaction(deps.orm, async (client) => {
     const { rows } = await client.query<{ id: string; type: JobType; status: JobStatus }>(
       `select id, type, status from jobs where enqueued_at is null order by seq limit $1 for update skip locked`,
@@ -58,7 +61,8 @@ export function startRelay(deps: RelayDeps) {
   });
   let last: Promise<void> = Promise.resolve();
   const wake = () => {
-    last = drain().catch((err) => log.warn({ err }, 'handing jobs to BullMQ failed; will retry'));
+    if (redisDown(deps)) return; // the connection logs the outage; the safety net tries again
+    last = drain().catch((err) => log.warn({ err: (err as Error).message }, 'handing jobs to BullMQ failed; will retry'));
   };
 
   const listen = async () => {
