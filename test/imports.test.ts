@@ -274,14 +274,17 @@ describe('upload (CONTRACT §4 POST /admin/imports)', () => {
     expect(await sql(`select count(*)::int as n from uploads`)).toEqual([{ n: 0 }]);
   });
 
-  it('takes option values case-insensitively after trimming; an empty one means the default', async () => {
+  it('takes option values case-insensitively after trimming; an empty one is refused, never taken for the default', async () => {
     const optionsOf = async (query: string) => {
       const res = await uploadCsv(app, 'email,course_name\na@x.edu,Art\n', { query });
       expect(res.status).toBe(202);
       return (await (await app.request(`/api/v1/jobs/${res.body.job_id}`, { headers: ADMIN })).json()).options;
     };
     expect(await optionsOf('mode=%20ADD%20&dry_run=True')).toEqual({ mode: 'add', dry_run: true });
-    expect(await optionsOf('mode=&dry_run=')).toEqual({ mode: 'set', dry_run: false });
+    expect(await optionsOf('')).toEqual({ mode: 'set', dry_run: false });
+    for (const query of ['mode=', 'mode=%20', 'dry_run=']) {
+      expect((await uploadCsv(app, 'email,course_name\na@x.edu,Art\n', { query })).status, query).toBe(400);
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { AppError } from '../../errors.js';
 import { acceptImport, type ImportOptions } from '../../imports/import-accept.service.js';
 import { multipartFile } from '../../imports/multipart.js';
 import type { AppEnv } from '../context.js';
-import { parseQuery } from '../pagination.js';
+import { parseParams } from '../pagination.js';
 import { idempotencyKeyOf, sendAccepted } from '../write-request.js';
 
 /** Content types taken as the CSV itself (clients label CSV in many ways). */
@@ -42,10 +42,13 @@ export const importQuery = z.object({
   dry_run: z.enum(['true', 'false', '1', '0']).default('false').meta({ description: 'Report what would change, change nothing.' }),
 });
 
-/** `mode=set|add` (default set), `dry_run=true|false` (default false); anything else is a 400. */
+/**
+ * `mode=set|add` (default set), `dry_run=true|false` (default false); anything else is a 400, an
+ * empty value too: `?mode=$MODE` with MODE unset must not run a `set`, which deactivates.
+ */
 export function parseImportOptions(query: Record<string, string>): ImportOptions {
   const given = Object.fromEntries(Object.entries(query).map(([name, value]) => [name, value.trim().toLowerCase()]));
-  const q = parseQuery(importQuery, given);
+  const q = parseParams(importQuery, given);
   return { mode: q.mode, dryRun: q.dry_run === 'true' || q.dry_run === '1' };
 }
 
