@@ -118,9 +118,18 @@ describe('a database the tools cannot work on', () => {
     for (const [script, args] of [['audit-enrollments', []], ['backfill-enrollments', ['--commit']]] as const) {
       const run = await runCli(script, [...args], { DATABASE_URL: urlOf(name) });
       expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
-      expect(run.stderr).toBe(`${script} failed: database "${name}" does not exist (DATABASE_URL=${shown}; \`npm run migrate\` creates it)\n`);
+      expect(run.stderr).toBe(`${script} failed: database "${name}" does not exist: check DATABASE_URL=${shown}\n`);
     }
     expect(await exists(name)).toBe(false);
+  }, CLI_TIMEOUT);
+
+  it('a server that does not answer fails in one line, with no password shown', async () => {
+    const run = await runCli('audit-enrollments', [], { DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/x?password=secret' });
+    expect(run).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'audit-enrollments failed: cannot reach PostgreSQL at DATABASE_URL=postgres://postgres:***@127.0.0.1:1/x?password=***: connect ECONNREFUSED 127.0.0.1:1\n',
+    });
   }, CLI_TIMEOUT);
 
   it('legacy tables without course_enrollments fail in one line, and nothing is written', async () => {

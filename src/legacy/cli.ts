@@ -52,13 +52,18 @@ export function parseToolArgs(argv: string[], tool: LegacyTool): Parsed {
 /** A failure of the database's state, said to the operator as it is. */
 class ToolError extends Error {}
 
+/** Network failures to connect, as Node names them. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /** The message for a failure the operator can fix (no database, no server, bad credentials), else null. */
 function operatorMessage(err: unknown, databaseUrl: string): string | null {
   if (err instanceof ToolError) return err.message;
   const { code, message } = err as { code?: string; message?: string };
   const where = redactedUrl(databaseUrl);
-  if (code === '3D000') return `${message} (DATABASE_URL=${where}; \`npm run migrate\` creates it)`;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') return `cannot reach PostgreSQL at DATABASE_URL=${where}: ${message}`;
+  if (code === '3D000') return `${message}: check DATABASE_URL=${where}`;
+  if (UNREACHABLE.has(code ?? '') || /^Connection terminated|connection timeout/i.test(message ?? '')) {
+    return `cannot reach PostgreSQL at DATABASE_URL=${where}: ${message}`;
+  }
   if (code === '28P01' || code === '28000') return `${message} (DATABASE_URL=${where})`;
   return null;
 }
@@ -68,6 +73,7 @@ function redactedUrl(databaseUrl: string): string {
   try {
     const url = new URL(databaseUrl);
     if (url.password) url.password = '***';
+    if (url.searchParams.has('password')) url.searchParams.set('password', '***');
     return url.toString();
   } catch {
     return '(unparsable)';
