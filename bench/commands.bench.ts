@@ -93,6 +93,7 @@ async function handOverPhase(databaseUrl: string, prefix: string): Promise<{ rat
   const orm = await initORM(databaseUrl, 2);
   const redis = createRedis(BENCH_REDIS, 'producer');
   const queues = createQueues(redis, prefix, (err) => console.error(`bench queue error: ${err.message}`));
+  await redis.ping(); // connected: a hand-over is not even tried before (relay.ts)
   try {
     let handed = 0;
     const seconds = await timeUntil(async () => {
