@@ -4,7 +4,7 @@ import { initORM, type Orm } from './db/orm.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createQueues, type Queues } from './queues/queues.js';
-import { createRedis } from './redis.js';
+import { createRedis, redisUp } from './redis.js';
 
 /** Everything a process needs, built once from the config and passed explicitly. */
 export type Deps = {
@@ -17,13 +17,6 @@ export type Deps = {
   /** Closes every connection; idempotent. */
   close(): Promise<void>;
 };
-
-/**
- * Whether Redis is cut off right now. A worker then closes without waiting for its current job:
- * it can neither hand the job back nor acknowledge it, its lock lapses, and a worker picks it up
- * again (applying it is idempotent, an import resumes from its checkpoint), as after a SIGKILL.
- */
-export const redisDown = (deps: Pick<Deps, 'redis'>): boolean => deps.redis.status !== 'ready';
 
 /** Connects PostgreSQL (through the ORM) and Redis for an API (`producer`) or worker process. */
 export async function createDeps(config: Config, role: 'api' | 'worker', logger?: Logger): Promise<Deps> {
@@ -46,7 +39,7 @@ export async function createDeps(config: Config, role: 'api' | 'worker', logger?
       (closing ??= (async () => {
         await queues.close().catch(() => {});
         // QUIT would wait for a reconnect that may never come.
-        await Promise.allSettled([orm.close(), redisDown({ redis }) ? redis.disconnect() : redis.quit().catch(() => redis.disconnect())]);
+        await Promise.allSettled([orm.close(), redisUp(redis) ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect()]);
       })()),
   };
 }

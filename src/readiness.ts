@@ -1,11 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Deps } from './deps.js';
 import type { Logger } from './logger.js';
-import { withTimeout } from './redis.js';
+import { redisLost, withTimeout } from './redis.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
-/** ioredis states of a connection that was lost (or closed), as opposed to one being made. */
-const LOST = new Set(['reconnecting', 'close', 'end']);
 
 type Check = { ok: true } | { ok: false; error: string };
 export type Readiness = { ready: boolean; checks: { postgres: Check; redis: Check } };
@@ -24,7 +22,7 @@ export async function checkReadiness(deps: Pick<Deps, 'orm' | 'redis'>): Promise
     check('postgres', () => deps.orm.em.getConnection().execute('select 1')),
     // Not pinged once the connection is lost (a worker's would queue the PING until Redis is back);
     // while it is first connecting, the PING waits for it, within the timeout.
-    check('redis', () => (LOST.has(deps.redis.status) ? Promise.reject(new Error(`redis is ${deps.redis.status}`)) : deps.redis.ping())),
+    check('redis', () => (redisLost(deps.redis) ? Promise.reject(new Error(`redis is ${deps.redis.status}`)) : deps.redis.ping())),
   ]);
   return { ready: postgres.ok && redis.ok, checks: { postgres, redis } };
 }

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type Processor } from 'bullmq';
 import { coalesce } from '../src/coalesce.js';
-import { redisDown, type Deps } from '../src/deps.js';
+import type { Deps } from '../src/deps.js';
+import { redisUp } from '../src/redis.js';
 import { drainCommandJobs } from '../src/jobs/command-applier.js';
 import { FINISHED, jobStatus, markJobFailed } from '../src/jobs/job.repository.js';
 import type { JobData } from '../src/queues/queues.js';
@@ -59,7 +60,7 @@ export function createCommandWorker(deps: Deps): RunningWorker {
     name: 'commands',
     close: () => {
       closing = true;
-      return worker.close(redisDown(deps));
+      return worker.close(!redisUp(deps.redis));
     },
   };
 }

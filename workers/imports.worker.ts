@@ -1,6 +1,7 @@
 import { UnrecoverableError, WaitingError, Worker, type Processor } from 'bullmq';
 import { isTransientDbError } from '../src/db/apply-transaction.js';
-import { redisDown, type Deps } from '../src/deps.js';
+import type { Deps } from '../src/deps.js';
+import { redisUp } from '../src/redis.js';
 import { runImport, LostImportError, type ImportOutcome } from '../src/imports/import.service.js';
 import { oldestUnfinishedImport } from '../src/imports/import.repository.js';
 import { withImportLock } from '../src/imports/import-lock.js';
@@ -89,7 +90,7 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number } = {}
     name: 'imports',
     close: async () => {
       stopping = true;
-      await worker.close(redisDown(deps));
+      await worker.close(!redisUp(deps.redis));
     },
   };
 }

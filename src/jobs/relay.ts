@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { coalesce } from '../coalesce.js';
-import { redisDown, type Deps } from '../deps.js';
+import type { Deps } from '../deps.js';
 import { inTransaction } from '../db/transaction.js';
 import { enqueueJobs } from '../queues/queues.js';
-import { withTimeout } from '../redis.js';
+import { redisUp, withTimeout } from '../redis.js';
 import { NEW_JOBS_CHANNEL, type JobStatus, type JobType } from './job.repository.js';
 
 /** Jobs handed to BullMQ per transaction (one addBulk per queue). */
@@ -31,7 +31,7 @@ type RelayDeps = Pick<Deps, 'orm' | 'queues' | 'redis' | 'config' | 'logger'>;
 export async function handOverOnce(deps: Pick<RelayDeps, 'orm' | 'queues' | 'redis'>, limit = HANDOVER_BATCH): Promise<number> {
   // Not even tried while Redis is cut off: the call would wait in the connection's offline queue,
   // and every later pass would queue the same jobs again (memory, and a replay when Redis is back).
-  if (redisDown(deps)) throw new Error(`Redis is ${deps.redis.status}: the jobs wait in PostgreSQL until it is back`);
+  if (!redisUp(deps.redis)) throw new Error(`Redis is ${deps.redis.status}: the jobs wait in PostgreSQL until it is back`);
   return inTransaction(deps.orm, async (client) => {
     const { rows } = await client.query<{ id: string; type: JobType; status: JobStatus }>(
       `select id, type, status from jobs where enqueued_at is null order by seq limit $1 for update skip locked`,
@@ -61,7 +61,7 @@ export function startRelay(deps: RelayDeps) {
   });
   let last: Promise<void> = Promise.resolve();
   const wake = () => {
-    if (redisDown(deps)) return; // the connection logs the outage; the safety net tries again
+    if (!redisUp(deps.redis)) return; // the connection logs the outage; the safety net tries again
     last = drain().catch((err) => log.warn({ err: (err as Error).message }, 'handing jobs to BullMQ failed; will retry'));
   };
 

@@ -17,7 +17,8 @@ const DEFAULT_TIMING: JobEventTiming = { pollMs: 500, runningEveryMs: 1_000, kee
  * `GET /jobs/{id}/events`: the job as Server-Sent Events. An event `progress` carries the job view
  * (the JSON of `GET /jobs/{id}`) at once, whenever it changes (read every `pollMs`) and, while the
  * job runs, at least once a second even without news; a comment line keeps a queued job's stream
- * open; the last event is `done` with the finished job, then the stream closes. An unknown job is a plain 404 envelope. Polling stops when the client leaves.
+ * open; the last event is `done` with the finished job, then the stream closes. An unknown job is
+ * a plain 404 envelope. Polling stops when the client leaves.
  */
 export function jobEventRoutes(
   deps: Pick<Deps, 'orm'>,
