@@ -5,7 +5,7 @@ import pg from 'pg';
 import { initORM } from '../src/db/orm.js';
 import { handOverOnce } from '../src/jobs/relay.js';
 import { createQueues } from '../src/queues/queues.js';
-import { createRedis } from '../src/redis.js';
+import { createRedis } from '../src/queues/redis.js';
 import { BENCH_REDIS, fmt, freshDatabase, startProcess, stop, timeUntil, TOKENS, waitForOutput } from './support.js';
 
 /**

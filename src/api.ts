@@ -1,9 +1,9 @@
-import { loadConfigOrExit } from './config.js';
-import { createDeps } from './deps.js';
-import { onShutdown } from './lifecycle.js';
-import { createLogger } from './logger.js';
-import { startApi } from './server.js';
-import { warnOnDevTokens } from './startup.js';
+import { loadConfigOrExit } from './process/config.js';
+import { createDeps } from './process/deps.js';
+import { onShutdown } from './process/lifecycle.js';
+import { createLogger } from './process/logger.js';
+import { startApi } from './process/server.js';
+import { warnOnDevTokens } from './process/startup.js';
 
 /** `npm run start:api`: the HTTP API only. */
 const config = loadConfigOrExit();

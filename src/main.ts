@@ -1,11 +1,11 @@
 import { closeWorkers, startWorkers } from '../workers/index.js';
-import { loadConfigOrExit } from './config.js';
+import { loadConfigOrExit } from './process/config.js';
 import { migrate } from './db/migrate.js';
-import { createDeps } from './deps.js';
-import { onShutdown } from './lifecycle.js';
-import { createLogger } from './logger.js';
-import { startApi } from './server.js';
-import { warnOnDevTokens } from './startup.js';
+import { createDeps } from './process/deps.js';
+import { onShutdown } from './process/lifecycle.js';
+import { createLogger } from './process/logger.js';
+import { startApi } from './process/server.js';
+import { warnOnDevTokens } from './process/startup.js';
 
 /** `npm start`: migrate, then the API and the workers in one process. */
 const config = loadConfigOrExit();

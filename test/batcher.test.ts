@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBatcher } from '../src/batcher.js';
+import { createBatcher } from '../src/async/batcher.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 

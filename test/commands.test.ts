@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import type { App } from '../src/http/app.js';
 import { closeWorkers, startWorkers, type RunningWorker } from '../workers/index.js';
 import { truncateAll } from './support/deps.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_TOKENS, loadConfig } from '../src/config.js';
+import { ConfigError, DEV_TOKENS, loadConfig } from '../src/process/config.js';
 
 describe('config (CONTRACT §5 environment)', () => {
   it('uses the documented defaults', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { reconcileOnce } from '../src/jobs/reconciler.js';
 import { handOverOnce } from '../src/jobs/relay.js';
@@ -132,7 +132,7 @@ describe('retention', () => {
 
 describe('a job the database refuses', () => {
   it('fails alone with a plain error; the jobs around it still apply', async () => {
-    const { drainCommandJobs } = await import('../src/jobs/command-applier.js');
+    const { drainCommandJobs } = await import('../src/commands/command-apply.service.js');
     const cmd = (email: string, name: string) => JSON.stringify({ commands: [{ student: { email }, courseName: 'Art', action: 'set', name }] });
     // Written around the API's validation: a name with spaces around it breaks a database check.
     await sql(`insert into jobs (id, type, payload) values

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { knexOf } from '../src/db/orm.js';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createApp } from '../src/http/app.js';
 import { MAX_CONCURRENT_EXPORTS } from '../src/http/routes/students.routes.js';
 import { studentExportStream } from '../src/students/student-export.js';

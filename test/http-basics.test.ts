@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createApp } from '../src/http/app.js';
 import { createTestDeps } from './support/deps.js';
 import { ADMIN, READER, testConfig } from './support/env.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCounts, zeroCounts, type Counts } from '../src/domain/counts.js';
 import { inApplyTransaction } from '../src/db/apply-transaction.js';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { applyImportBatch } from '../src/imports/import-batch.js';
 import { resolveHeader, toImportRow } from '../src/imports/import-rows.js';

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import type { JobView } from '../src/jobs/job.repository.js';
 import { cleanCsv, finished, pollJob, uploadCsv } from './imports.support.js';

@@ -1,5 +1,5 @@
 import type { App } from '../src/http/app.js';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import type { JobView } from '../src/jobs/job.repository.js';
 import { ADMIN } from './support/env.js';
 

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { resolveHeader } from '../src/imports/import-rows.js';
 import { createImportWorker } from '../workers/imports.worker.js';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readSse, type SseMessage } from '../src/cli/enroll/sse.js';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import type { App } from '../src/http/app.js';
 import { jobEventRoutes } from '../src/http/routes/job-events.routes.js';
 import { findJob, type JobView } from '../src/jobs/job.repository.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
 import { exited, freePort, spawnApi, spawnService, spawnWorker, until } from './support/processes.js';

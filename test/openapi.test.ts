@@ -1,6 +1,6 @@
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { MAX_COURSE_NAME_LENGTH } from '../src/domain/validation.js';
 import { createApp } from '../src/http/app.js';
 import { acceptedSchema, errorSchema, jobViewSchema, studentPageSchema } from '../src/http/openapi/schemas.js';

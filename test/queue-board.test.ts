@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { browserMissing, launchChromium } from './support/browser.js';
 import { createTestDeps } from './support/deps.js';

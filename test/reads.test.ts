@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createApp } from '../src/http/app.js';
 import { encodeCursor } from '../src/http/pagination.js';
 import { createTestDeps, truncateAll } from './support/deps.js';

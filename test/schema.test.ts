@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrationsList } from '../migrations/index.js';
 import { migrate } from '../src/db/migrate.js';
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { TEST_DATABASE_URL } from './support/env.js';
 

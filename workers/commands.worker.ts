@@ -1,8 +1,8 @@
 import { UnrecoverableError, Worker, type Processor } from 'bullmq';
-import { coalesce } from '../src/coalesce.js';
-import type { Deps } from '../src/deps.js';
-import { redisUp } from '../src/redis.js';
-import { drainCommandJobs } from '../src/jobs/command-applier.js';
+import { coalesce } from '../src/async/coalesce.js';
+import type { Deps } from '../src/process/deps.js';
+import { redisUp } from '../src/queues/redis.js';
+import { drainCommandJobs } from '../src/commands/command-apply.service.js';
 import { FINISHED, jobStatus, markJobFailed } from '../src/jobs/job.repository.js';
 import type { JobData } from '../src/queues/queues.js';
 import type { RunningWorker } from './index.js';

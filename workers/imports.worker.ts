@@ -1,7 +1,7 @@
 import { UnrecoverableError, WaitingError, Worker, type Processor } from 'bullmq';
 import { isTransientDbError } from '../src/db/apply-transaction.js';
-import type { Deps } from '../src/deps.js';
-import { redisUp } from '../src/redis.js';
+import type { Deps } from '../src/process/deps.js';
+import { redisUp } from '../src/queues/redis.js';
 import { runImport, LostImportError, type ImportOutcome } from '../src/imports/import.service.js';
 import { oldestUnfinishedImport } from '../src/imports/import.repository.js';
 import { withImportLock } from '../src/imports/import-lock.js';

@@ -1,4 +1,4 @@
-import type { Deps } from '../src/deps.js';
+import type { Deps } from '../src/process/deps.js';
 import { startReconciler } from '../src/jobs/reconciler.js';
 import { startRelay } from '../src/jobs/relay.js';
 import { createCommandWorker } from './commands.worker.js';

@@ -1,8 +1,8 @@
-import { loadConfigOrExit } from '../src/config.js';
-import { createDeps } from '../src/deps.js';
-import { onShutdown } from '../src/lifecycle.js';
-import { createLogger } from '../src/logger.js';
-import { startHeartbeat } from '../src/readiness.js';
+import { loadConfigOrExit } from '../src/process/config.js';
+import { createDeps } from '../src/process/deps.js';
+import { onShutdown } from '../src/process/lifecycle.js';
+import { createLogger } from '../src/process/logger.js';
+import { startHeartbeat } from '../src/process/readiness.js';
 import { closeWorkers, startWorkers } from './index.js';
 
 /** `npm run start:worker`: the queue workers only; run as many as you like, anywhere. */

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../process/logger.js';
 import { runLegacyTool, type LegacyTool } from '../legacy/cli.js';
 import { backfillEnrollments, planBackfill, type BackfillProgress } from '../legacy/legacy.repository.js';
 import { formatBackfill, formatPlan } from '../legacy/report.js';

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { HEARTBEAT_MAX_AGE_MS } from '../readiness.js';
+import { HEARTBEAT_MAX_AGE_MS } from '../process/readiness.js';
 
 /**
  * `node dist/src/cli/heartbeat-check.js FILE`: a worker container's health check. Exits 0 when the

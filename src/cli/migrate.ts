@@ -1,6 +1,6 @@
-import { loadConfigOrExit } from '../config.js';
+import { loadConfigOrExit } from '../process/config.js';
 import { migrate } from '../db/migrate.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../process/logger.js';
 
 /** `npm run migrate`: create the database if missing and apply every migration. */
 const config = loadConfigOrExit();

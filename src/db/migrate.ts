@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../process/logger.js';
 import { initORM, withPgClient } from './orm.js';
 
 /** Any constant: the advisory lock that lets only one process migrate at a time. */

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { Deps } from '../deps.js';
-import { AppError, errorBody, errorStatus } from '../errors.js';
+import type { Deps } from '../process/deps.js';
+import { AppError, errorBody, errorStatus } from './errors.js';
 import type { AppEnv } from './context.js';
 import { bearerAuth } from './middleware/auth/index.js';
 import { requestId } from './middleware/request-id/index.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../process/logger.js';
 
 /** Typed variables that middleware puts on every request's context. */
 export type AppEnv = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from './errors.js';
 
 /** Page size when the caller gives no `limit`. */
 export const DEFAULT_LIMIT = 50;

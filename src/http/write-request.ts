@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from './errors.js';
 import type { AppEnv } from './context.js';
 import { fingerprintOf, MAX_IDEMPOTENCY_KEY_LENGTH, type Accepted, type Idempotency } from '../jobs/accept.service.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../process/deps.js';
 import { inTransaction } from '../db/transaction.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../http/errors.js';
 import { fingerprintOf, statusUrl, type Accepted } from '../jobs/accept.service.js';
 import { insertJob } from '../jobs/job.repository.js';
 import {

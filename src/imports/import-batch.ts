@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { addCounts, countApplied, countInvalid, zeroCounts, type Counts } from '../domain/counts.js';
 import { applyCommand } from '../domain/enrollment.js';
-import { loadRoster, writeRoster } from '../db/roster.repository.js';
+import { loadRoster, writeRoster } from '../commands/roster.repository.js';
 import type { RowError } from './import-rows.js';
 import {
   clearImportPlan,

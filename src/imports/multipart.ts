@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
-import { AppError } from '../errors.js';
+import { AppError } from '../http/errors.js';
 
 /** The multipart field that carries the CSV. */
 export const FILE_FIELD = 'file';

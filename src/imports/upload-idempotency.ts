@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { withPgClient, type Orm } from '../db/orm.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../http/errors.js';
 import type { Accepted } from '../jobs/accept.service.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../http/errors.js';
 import { createUpload, deleteUpload, insertChunk } from './upload.repository.js';
 
 /** Bytes per stored chunk: big enough for few round trips, small enough for flat memory. */

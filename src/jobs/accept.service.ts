@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../process/deps.js';
 import { withPgClient } from '../db/orm.js';
 import { inTransaction } from '../db/transaction.js';
-import { AppError } from '../errors.js';
-import { createBatcher } from '../batcher.js';
+import { AppError } from '../http/errors.js';
+import { createBatcher } from '../async/batcher.js';
 import { insertJob, insertJobs } from './job.repository.js';
 
 /** The answer to an accepted write (CONTRACT §4). */

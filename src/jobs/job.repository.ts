@@ -3,7 +3,7 @@ import { zeroCounts, type Counts } from '../domain/counts.js';
 import type { EnrollmentCommand } from '../domain/enrollment.js';
 import type { FieldError } from '../domain/validation.js';
 import { withPgClient, type Orm } from '../db/orm.js';
-import { createBatcher } from '../batcher.js';
+import { createBatcher } from '../async/batcher.js';
 import { inTransaction } from '../db/transaction.js';
 import { countingFinished } from './job-totals.repository.js';
 

@@ -1,7 +1,7 @@
-import type { Deps } from '../deps.js';
+import type { Deps } from '../process/deps.js';
 import { withPgClient } from '../db/orm.js';
 import { enqueueJobs, queueFor } from '../queues/queues.js';
-import { withTimeout } from '../redis.js';
+import { withTimeout } from '../queues/redis.js';
 import type { JobType } from './job.repository.js';
 
 /** Any constant: only one reconciler runs at a time, across all worker processes. */

@@ -1,9 +1,9 @@
 import pg from 'pg';
-import { coalesce } from '../coalesce.js';
-import type { Deps } from '../deps.js';
+import { coalesce } from '../async/coalesce.js';
+import type { Deps } from '../process/deps.js';
 import { inTransaction } from '../db/transaction.js';
 import { enqueueJobs } from '../queues/queues.js';
-import { redisUp, withTimeout } from '../redis.js';
+import { redisUp, withTimeout } from '../queues/redis.js';
 import { NEW_JOBS_CHANNEL, type JobStatus, type JobType } from './job.repository.js';
 
 /** Jobs handed to BullMQ per transaction (one addBulk per queue). */

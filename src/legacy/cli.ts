@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '../config.js';
+import { loadConfigOrExit } from '../process/config.js';
 import { initORM, type Orm } from '../db/orm.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger, type Logger } from '../process/logger.js';
 import { findLegacyTables } from './legacy.repository.js';
 import { noLegacyTablesLine } from './report.js';
 

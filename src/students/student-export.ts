@@ -1,8 +1,8 @@
-import { csvLine } from '../csv.js';
-import { pullStream, STALL_MS } from '../csv-stream.js';
+import { csvLine } from '../downloads/csv-line.js';
+import { pullStream, STALL_MS } from '../downloads/pull-stream.js';
 import type { Orm } from '../db/orm.js';
 import { withPgClient } from '../db/orm.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../process/logger.js';
 import { fetchStudentExportBatches, type ExportRow } from './student-export.repository.js';
 
 /** The export's header: the legacy team columns stay (always empty) for compatibility. */

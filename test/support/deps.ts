@@ -1,5 +1,5 @@
-import type { Config } from '../../src/config.js';
-import { createDeps, type Deps } from '../../src/deps.js';
+import type { Config } from '../../src/process/config.js';
+import { createDeps, type Deps } from '../../src/process/deps.js';
 import { testConfig } from './env.js';
 
 /** Deps against the test database and Redis. */

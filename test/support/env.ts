@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/process/config.js';
 
 /**
  * Where tests run: a dedicated database and Redis index, never development data.

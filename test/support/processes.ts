@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/process/config.js';
 
 /**
  * Starts one of the service's entry points as a real process with the test's config. Always

@@ -1,4 +1,4 @@
-import type { Deps } from '../../src/deps.js';
+import type { Deps } from '../../src/process/deps.js';
 
 /**
  * Seeding with plain SQL, so that tests of the reads do not depend on the write path.

@@ -1,5 +1,5 @@
-import type { Logger } from '../../src/logger.js';
-import { createDeps, type Deps } from '../../src/deps.js';
+import type { Logger } from '../../src/process/logger.js';
+import { createDeps, type Deps } from '../../src/process/deps.js';
 import { createApp, type App } from '../../src/http/app.js';
 import { createTestDeps } from './deps.js';
 import { testConfig } from './env.js';

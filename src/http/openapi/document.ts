@@ -1,6 +1,6 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { batchBody, createStudentBody, enrollmentBody, updateStudentBody } from '../command-schemas.js';
+import { batchBody, createStudentBody, enrollmentBody, updateStudentBody } from '../../commands/command.schemas.js';
 import { courseIdParams, rosterQuery } from '../routes/courses.routes.js';
 import { importQuery } from '../routes/imports.routes.js';
 import { errorsQuery, jobListQuery } from '../routes/jobs.routes.js';

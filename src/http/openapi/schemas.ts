@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Counts } from '../../domain/counts.js';
-import { errorStatus } from '../../errors.js';
+import { errorStatus } from '../errors.js';
 import type { JobView } from '../../jobs/job.repository.js';
 import type { StudentView } from '../../students/student-view.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../jobs/accept.service.js';

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../process/deps.js';
 import type { EnrollmentCommand } from '../../domain/enrollment.js';
-import { AppError } from '../../errors.js';
+import { AppError } from '../errors.js';
 import { acceptJob } from '../../jobs/accept.service.js';
-import { createStudentBody, updateStudentBody } from '../command-schemas.js';
+import { createStudentBody, updateStudentBody } from '../../commands/command.schemas.js';
 import type { AppEnv } from '../context.js';
 import { parseParams } from '../pagination.js';
 import { studentIdParams } from './students.routes.js';

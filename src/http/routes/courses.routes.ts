@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { withPgClient } from '../../db/orm.js';
-import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import type { Deps } from '../../process/deps.js';
+import { AppError } from '../errors.js';
 import { courseExists, listStudentPage } from '../../students/student-read.repository.js';
 import { studentPage } from '../../students/student-view.js';
 import type { AppEnv } from '../context.js';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../process/deps.js';
 import { acceptJob } from '../../jobs/accept.service.js';
-import { batchBody, enrollmentBody, toCommand } from '../command-schemas.js';
+import { batchBody, enrollmentBody, toCommand } from '../../commands/command.schemas.js';
 import type { AppEnv } from '../context.js';
 import { idempotencyOf, readJsonBody, sendAccepted } from '../write-request.js';
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import type { Deps } from '../../deps.js';
-import { checkReadiness } from '../../readiness.js';
+import type { Deps } from '../../process/deps.js';
+import { checkReadiness } from '../../process/readiness.js';
 import type { AppEnv } from '../context.js';
 
 /** `/healthz` (the process answers), `/readyz` (PostgreSQL and Redis answer), `/metrics`. No token. */

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ReadableStream } from 'node:stream/web';
-import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import type { Deps } from '../../process/deps.js';
+import { AppError } from '../errors.js';
 import { acceptImport, type ImportOptions } from '../../imports/import-accept.service.js';
 import { multipartFile } from '../../imports/multipart.js';
 import type { AppEnv } from '../context.js';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import type { Deps } from '../../deps.js';
-import { AppError, errorBody } from '../../errors.js';
+import type { Deps } from '../../process/deps.js';
+import { AppError, errorBody } from '../errors.js';
 import { FINISHED, findJob, isJobId, type JobView } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
 import { logJobId } from './jobs.routes.js';

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
-import { csvLine } from '../../csv.js';
-import { pullStream } from '../../csv-stream.js';
-import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import { csvLine } from '../../downloads/csv-line.js';
+import { pullStream } from '../../downloads/pull-stream.js';
+import type { Deps } from '../../process/deps.js';
+import { AppError } from '../errors.js';
 import { findJob, isJobId, listJobErrors, listJobs, requestCancel } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
 import { encodeCursor, pageParams, parseParams } from '../pagination.js';

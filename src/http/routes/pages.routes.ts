@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
 import { compress } from 'hono/compress';
-import { AppError } from '../../errors.js';
+import { AppError } from '../errors.js';
 import type { AppEnv } from '../context.js';
 
 /** The admin page's files, and Swagger UI's, served by the service itself: no CDN on closed networks. */

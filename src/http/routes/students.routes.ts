@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { withPgClient } from '../../db/orm.js';
-import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import type { Deps } from '../../process/deps.js';
+import { AppError } from '../errors.js';
 import { studentExportStream } from '../../students/student-export.js';
 import { findStudentById, listStudentPage, type StudentScope } from '../../students/student-read.repository.js';
 import { studentPage, toStudentView } from '../../students/student-view.js';

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
-import { AppError } from '../../../errors.js';
+import { AppError } from '../../errors.js';
 import type { AppEnv } from '../../context.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

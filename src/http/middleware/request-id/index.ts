@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
-import type { Logger } from '../../../logger.js';
+import type { Logger } from '../../../process/logger.js';
 import type { AppEnv } from '../../context.js';
 
 const SAFE_ID = /^[\w.:-]{1,128}$/;

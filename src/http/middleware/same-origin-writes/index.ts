@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { AppError } from '../../../errors.js';
+import { AppError } from '../../errors.js';
 import type { AppEnv } from '../../context.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);

@@ -3,10 +3,10 @@ import { countApplied, countInvalid, zeroCounts, type Counts } from '../domain/c
 import { applyCommand, type Applied, type Roster } from '../domain/enrollment.js';
 import { inApplyTransaction, isTransientDbError } from '../db/apply-transaction.js';
 import type { Orm } from '../db/orm.js';
-import { loadRoster, writeRoster } from '../db/roster.repository.js';
-import type { Logger } from '../logger.js';
-import { countingFinished } from './job-totals.repository.js';
-import { insertJobErrors, type CommandPayload, type JobError, type JobResult, type JobRowError, type JobStatus } from './job.repository.js';
+import { loadRoster, writeRoster } from './roster.repository.js';
+import type { Logger } from '../process/logger.js';
+import { countingFinished } from '../jobs/job-totals.repository.js';
+import { insertJobErrors, type CommandPayload, type JobError, type JobResult, type JobRowError, type JobStatus } from '../jobs/job.repository.js';
 
 /** At most this many commands share one transaction (a batch job of 10,000 goes alone). */
 const COMMANDS_PER_TRANSACTION = 2_000;

@@ -1,6 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Deps } from './deps.js';
-import { createApp } from './http/app.js';
+import { createApp } from '../http/app.js';
 
 /** Open requests get this long to finish on shutdown; then long-lived ones (event streams, downloads) are cut. */
 const CLOSE_GRACE_MS = 5_000;

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
-import { initORM, type Orm } from './db/orm.js';
+import { initORM, type Orm } from '../db/orm.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { createQueues, type Queues } from './queues/queues.js';
-import { createRedis, redisUp } from './redis.js';
+import { createQueues, type Queues } from '../queues/queues.js';
+import { createRedis, redisUp } from '../queues/redis.js';
 
 /** Everything a process needs, built once from the config and passed explicitly. */
 export type Deps = {

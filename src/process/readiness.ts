@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Deps } from './deps.js';
 import type { Logger } from './logger.js';
-import { redisLost, withTimeout } from './redis.js';
+import { redisLost, withTimeout } from '../queues/redis.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 

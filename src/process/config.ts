@@ -19,7 +19,7 @@ const envSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('enroll'),
   /** Finished job rows older than this many hours are removed from PostgreSQL. */
   JOB_RETENTION_HOURS: z.coerce.number().int().min(24).default(24 * 7),
-  /** Where a worker writes its heartbeat for a container health check (src/readiness.ts); unset: none. */
+  /** Where a worker writes its heartbeat for a container health check (src/process/readiness.ts); unset: none. */
   WORKER_HEARTBEAT_FILE: z.string().optional(),
 });
 

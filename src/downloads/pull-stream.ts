@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '../process/logger.js';
 
 /** How long a download waits for a reader that takes nothing before it gives up. */
 export const STALL_MS = 5 * 60_000;

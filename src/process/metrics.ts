@@ -1,10 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Orm } from './db/orm.js';
-import { zeroCounts, type Counts } from './domain/counts.js';
-import { readJobTotals, type JobTotals } from './jobs/job-totals.repository.js';
-import { FINISHED, type JobType } from './jobs/job.repository.js';
-import type { Queues } from './queues/queues.js';
-import { withTimeout } from './redis.js';
+import type { Orm } from '../db/orm.js';
+import { zeroCounts, type Counts } from '../domain/counts.js';
+import { readJobTotals, type JobTotals } from '../jobs/job-totals.repository.js';
+import { FINISHED, type JobType } from '../jobs/job.repository.js';
+import type { Queues } from '../queues/queues.js';
+import { withTimeout } from '../queues/redis.js';
 
 /** The Prometheus series of one process, in a registry of its own (no global state). */
 export type Metrics = ReturnType<typeof createMetrics>;
