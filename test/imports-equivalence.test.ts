@@ -9,7 +9,7 @@ import { resolveHeader, toImportRow } from '../src/imports/import-rows.js';
 import { toStagedBatch } from '../src/imports/staged-batch.js';
 import { createImportWorker } from '../workers/imports.worker.js';
 import { startRelay } from '../src/jobs/relay.js';
-import type { RunningWorker } from '../workers/index.js';
+import type { RunningWorker } from '../workers/running-worker.js';
 import { finished, jobErrors, pollJob, rosterSnapshot, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';

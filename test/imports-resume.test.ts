@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/process/deps.js';
 import { createApp, type App } from '../src/http/app.js';
-import type { JobView } from '../src/jobs/job.repository.js';
+import type { JobView } from '../src/jobs/job-view.js';
 import { cleanCsv, finished, pollJob, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, testConfig } from './support/env.js';

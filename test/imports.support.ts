@@ -1,6 +1,6 @@
 import type { App } from '../src/http/app.js';
 import type { Deps } from '../src/process/deps.js';
-import type { JobView } from '../src/jobs/job.repository.js';
+import type { JobView } from '../src/jobs/job-view.js';
 import { ADMIN } from './support/env.js';
 
 /** Helpers shared by the import test files (not a test file itself). */

@@ -9,7 +9,7 @@ import { markUploadStored } from '../src/imports/upload.repository.js';
 import { storeUpload } from '../src/imports/upload.service.js';
 import { insertJob } from '../src/jobs/job.repository.js';
 import { startRelay } from '../src/jobs/relay.js';
-import type { RunningWorker } from '../workers/index.js';
+import type { RunningWorker } from '../workers/running-worker.js';
 import { cleanCsv, finished, jobErrors, pollJob, rosterSnapshot, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, testConfig } from './support/env.js';
@@ -250,7 +250,7 @@ describe('upload (CONTRACT §4 POST /admin/imports)', () => {
     const acceptWithoutScan = async (csv: string) => {
       const file = await storeUpload(api.orm, randomUUID(), (async function* () { yield Buffer.from(csv); })(), 1 << 20);
       const id = randomUUID();
-      const payload = { upload_id: file.uploadId, mode: 'set', dry_run: false, size_bytes: file.sizeBytes, sha256: file.sha256 };
+      const payload = { upload_id: file.uploadId, mode: 'set' as const, dry_run: false, size_bytes: file.sizeBytes, sha256: file.sha256 };
       await inTransaction(api.orm, async (client) => {
         await insertJob(client, { id, type: 'import', payload, total: null });
         await markUploadStored(client, { id: file.uploadId, jobId: id, sizeBytes: file.sizeBytes, sha256: file.sha256 });

@@ -3,9 +3,11 @@ import { coalesce } from '../src/async/coalesce.js';
 import type { Deps } from '../src/process/deps.js';
 import { redisUp } from '../src/queues/redis.js';
 import { drainCommandJobs } from '../src/commands/command-apply.service.js';
-import { FINISHED, jobStatus, markJobFailed } from '../src/jobs/job.repository.js';
-import type { JobData } from '../src/queues/queues.js';
-import type { RunningWorker } from './index.js';
+import { markJobFailed } from '../src/jobs/job-finish.repository.js';
+import { FINISHED } from '../src/jobs/job.model.js';
+import { jobStatus } from '../src/jobs/job.repository.js';
+import { COMMANDS_QUEUE, type CommandsJobData, type CommandsJobName } from '../src/queues/commands.queue.js';
+import type { RunningWorker } from './running-worker.js';
 
 /** Waiting command jobs handled at once per process; they share drains, so this is cheap. */
 const CONCURRENCY = 64;
@@ -21,7 +23,7 @@ export function createCommandWorker(deps: Deps): RunningWorker {
   // On shutdown the drain stops between transactions; what is left is picked up by another worker.
   const drain = coalesce(() => drainCommandJobs(deps.orm, log, () => closing));
 
-  const processor: Processor<JobData, unknown, 'apply-command'> = async (job) => {
+  const processor: Processor<CommandsJobData, unknown, CommandsJobName> = async (job) => {
     switch (job.name) {
       case 'apply-command':
         for (let pass = 0; pass < 3; pass++) {
@@ -39,7 +41,7 @@ export function createCommandWorker(deps: Deps): RunningWorker {
     }
   };
 
-  const worker = new Worker<JobData, unknown, 'apply-command'>('commands', processor, {
+  const worker = new Worker<CommandsJobData, unknown, CommandsJobName>(COMMANDS_QUEUE, processor, {
     connection: deps.redis,
     prefix: deps.config.queuePrefix,
     concurrency: CONCURRENCY,

@@ -5,9 +5,11 @@ import { redisUp } from '../src/queues/redis.js';
 import { runImport, LostImportError, type ImportOutcome } from '../src/imports/import.service.js';
 import { oldestUnfinishedImport } from '../src/imports/import.repository.js';
 import { withImportLock } from '../src/imports/import-lock.js';
-import { FINISHED, jobStatus, markJobFailed } from '../src/jobs/job.repository.js';
-import type { JobData } from '../src/queues/queues.js';
-import type { RunningWorker } from './index.js';
+import { markJobFailed } from '../src/jobs/job-finish.repository.js';
+import { FINISHED } from '../src/jobs/job.model.js';
+import { jobStatus } from '../src/jobs/job.repository.js';
+import { IMPORTS_QUEUE, type ImportsJobData, type ImportsJobName } from '../src/queues/imports.queue.js';
+import type { RunningWorker } from './running-worker.js';
 
 /**
  * The `imports` queue worker. Imports apply one at a time, in acceptance order: a BullMQ job only
@@ -22,7 +24,7 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number } = {}
   let stopping = false;
   const control = { stopping: () => stopping, batchRows: opts.batchRows };
 
-  const processor: Processor<JobData, unknown, 'apply-import'> = async (job, token) => {
+  const processor: Processor<ImportsJobData, unknown, ImportsJobName> = async (job, token) => {
     switch (job.name) {
       case 'apply-import': {
         const outcome = await withImportLock(deps.orm, control.stopping, () => drainUntilFinished(job.data.jobId));
@@ -73,7 +75,7 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number } = {}
     }
   };
 
-  const worker = new Worker<JobData, unknown, 'apply-import'>('imports', processor, {
+  const worker = new Worker<ImportsJobData, unknown, ImportsJobName>(IMPORTS_QUEUE, processor, {
     connection: deps.redis,
     prefix: deps.config.queuePrefix,
     concurrency: 1,

@@ -3,9 +3,8 @@ import { startReconciler } from '../src/jobs/reconciler.js';
 import { startRelay } from '../src/jobs/relay.js';
 import { createCommandWorker } from './commands.worker.js';
 import { createImportWorker } from './imports.worker.js';
+import type { RunningWorker } from './running-worker.js';
 
-/** A running background worker: `close()` finishes or hands back its current work. */
-export type RunningWorker = { name: string; close(): Promise<void> };
 
 /** Starts every queue worker of this process, with the relay that hands new jobs to BullMQ and the reconciler. */
 export async function startWorkers(deps: Deps): Promise<RunningWorker[]> {

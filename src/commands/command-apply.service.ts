@@ -5,13 +5,12 @@ import { inApplyTransaction, isTransientDbError } from '../db/apply-transaction.
 import type { Orm } from '../db/orm.js';
 import { loadRoster, writeRoster } from './roster.repository.js';
 import type { Logger } from '../process/logger.js';
-import { countingFinished } from '../jobs/job-totals.repository.js';
-import { insertJobErrors, type CommandPayload, type JobError, type JobResult, type JobRowError, type JobStatus } from '../jobs/job.repository.js';
+import { finishJobs } from '../jobs/job-finish.repository.js';
+import type { FinishedStatus, JobError, JobResult, JobRowError } from '../jobs/job.model.js';
+import { claimCommandJobs, finishCommandJobs, type ClaimedJob } from './command-job.repository.js';
 
 /** At most this many commands share one transaction (a batch job of 10,000 goes alone). */
 const COMMANDS_PER_TRANSACTION = 2_000;
-
-type ClaimedJob = { id: string; type: 'command' | 'batch'; payload: CommandPayload };
 
 /**
  * Applies every queued command and batch job, oldest first, many per transaction. Each
@@ -41,7 +40,7 @@ export async function drainCommandJobs(orm: Orm, logger: Logger, stopping: () =>
 
 /** Claims, applies and finishes the next jobs (within `budget` commands). Returns how many. */
 async function applyNextJobs(client: pg.ClientBase, budget: number): Promise<number> {
-  const jobs = await claimJobs(client, budget);
+  const jobs = await claimCommandJobs(client, budget);
   if (jobs.length) await applyClaimed(client, jobs);
   return jobs.length;
 }
@@ -50,29 +49,7 @@ async function applyClaimed(client: pg.ClientBase, jobs: ClaimedJob[]): Promise<
   const roster = await loadRoster(client, jobs.flatMap((j) => j.payload.commands));
   const outcomes = jobs.map((job) => applyJob(roster, job));
   await writeRoster(client, roster);
-  await finishJobs(client, jobs, outcomes);
-}
-
-/** The oldest queued command jobs whose commands fit the budget (always at least one). */
-async function claimJobs(client: pg.ClientBase, budget: number): Promise<ClaimedJob[]> {
-  const { rows } = await client.query<{ id: string; n: number }>(
-    `select id, jsonb_array_length(payload->'commands') as n from jobs
-      where type in ('command', 'batch') and status = 'queued'
-      order by seq limit 500 for update`,
-  );
-  const picked: string[] = [];
-  let total = 0;
-  for (const r of rows) {
-    if (picked.length && total + r.n > budget) break;
-    picked.push(r.id);
-    total += r.n;
-  }
-  if (!picked.length) return [];
-  const full = await client.query<ClaimedJob & { seq: string }>(
-    `select id, type, payload, seq from jobs where id = any($1::uuid[]) order by seq`,
-    [picked],
-  );
-  return full.rows;
+  await finishJobsOf(client, jobs, outcomes);
 }
 
 type JobOutcome = { counts: Counts; errors: JobRowError[]; applied: Array<Applied | null> };
@@ -94,35 +71,20 @@ function applyJob(roster: Roster, job: ClaimedJob): JobOutcome {
 }
 
 /** Writes each job's final status, counts, result and row errors (ids are known after writeRoster). */
-async function finishJobs(client: pg.ClientBase, jobs: ClaimedJob[], outcomes: JobOutcome[]): Promise<void> {
-  const rows = jobs.map((job, i) => finalState(job, outcomes[i]!));
-  // The jobs were claimed queued and locked: the totals grow by one upsert per (type, status).
-  await client.query(
-    countingFinished(`update jobs j set status = u.status, counts = u.counts, result = u.result, error = u.error,
-            processed = u.processed, total = u.processed, attempts = j.attempts + 1,
-            started_at = coalesce(j.started_at, now()), finished_at = now(), updated_at = now()
-       from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::bigint[])
-            as u(id, status, counts, result, error, processed)
-      where j.id = u.id
-      returning j.type, j.status`),
-    [
-      jobs.map((j) => j.id),
-      rows.map((r) => r.status),
-      rows.map((r) => JSON.stringify(r.counts)),
-      rows.map((r) => (r.result ? JSON.stringify(r.result) : null)),
-      rows.map((r) => (r.error ? JSON.stringify(r.error) : null)),
-      rows.map((r) => r.counts.rows),
-    ],
+async function finishJobsOf(client: pg.ClientBase, jobs: ClaimedJob[], outcomes: JobOutcome[]): Promise<void> {
+  await finishCommandJobs(
+    client,
+    jobs.map((job, i) => {
+      const outcome = outcomes[i]!;
+      // A single command's failure is the job's error; a batch lists its failed commands.
+      return { id: job.id, ...finalState(job, outcome), processed: outcome.counts.rows, exactTotal: true, rowErrors: job.type === 'batch' ? outcome.errors : [] };
+    }),
   );
-  for (const [i, job] of jobs.entries()) {
-    // A single command's failure is the job's error; a batch lists its failed commands.
-    if (job.type === 'batch') await insertJobErrors(client, job.id, 1, outcomes[i]!.errors);
-  }
 }
 
 function finalState(job: ClaimedJob, outcome: JobOutcome) {
   const { counts, errors, applied } = outcome;
-  let status: JobStatus = errors.length ? 'completed_with_errors' : 'completed';
+  let status: FinishedStatus = errors.length ? 'completed_with_errors' : 'completed';
   let error: JobError | null = null;
   let result: JobResult | null = null;
   if (job.type === 'command') {
@@ -154,7 +116,7 @@ async function isolateJobs(orm: Orm, logger: Logger, budget: number): Promise<nu
 async function applyAlone(orm: Orm, logger: Logger): Promise<number | null> {
   try {
     return await inApplyTransaction(orm, async (client) => {
-      const [job] = await claimJobs(client, 1);
+      const [job] = await claimCommandJobs(client, 1);
       if (!job) return null;
       await applyClaimed(client, [job]);
       return job.payload.commands.length;
@@ -162,12 +124,9 @@ async function applyAlone(orm: Orm, logger: Logger): Promise<number | null> {
   } catch (err) {
     if (isTransientDbError(err)) throw err;
     return inApplyTransaction(orm, async (client) => {
-      const [job] = await claimJobs(client, 1);
+      const [job] = await claimCommandJobs(client, 1);
       if (!job) return null;
-      await client.query(
-        countingFinished(`update jobs set status = 'failed', error = $2, finished_at = now(), updated_at = now() where id = $1 returning type, status`),
-        [job.id, JSON.stringify({ code: 'internal', message: 'the database refused this job; see the worker logs' })],
-      );
+      await finishJobs(client, [{ id: job.id, status: 'failed', error: { code: 'internal', message: 'the database refused this job; see the worker logs' } }]);
       logger.error({ err, job_id: job.id }, 'job failed for good');
       return job.payload.commands.length;
     });

@@ -1,9 +1,7 @@
 import type pg from 'pg';
+import { lockTransaction } from './locks.js';
 import type { Orm } from './orm.js';
 import { inTransaction } from './transaction.js';
-
-/** Any constant: the advisory lock every write to the enrollment tables takes. */
-const APPLY_LOCK_KEY = 727_002;
 
 /**
  * Runs `fn` in a transaction holding the apply lock. Every write to students, courses and
@@ -21,7 +19,7 @@ export async function inApplyTransaction<T>(orm: Orm, fn: (client: pg.PoolClient
 
 /** Takes the apply lock in the client's current transaction (for callers that run their own). */
 export async function takeApplyLock(client: pg.ClientBase): Promise<void> {
-  await client.query('select pg_advisory_xact_lock($1)', [APPLY_LOCK_KEY]);
+  await lockTransaction(client, 'apply');
 }
 
 const TRANSIENT_SQLSTATES = new Set([

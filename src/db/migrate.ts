@@ -1,9 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../process/logger.js';
+import { lockSession, unlockSession } from './locks.js';
 import { initORM, withPgClient } from './orm.js';
-
-/** Any constant: the advisory lock that lets only one process migrate at a time. */
-const MIGRATION_LOCK_KEY = 727_001;
 
 /** Creates the database named in `databaseUrl` when it does not exist. Safe when raced. */
 export async function createDatabaseIfMissing(databaseUrl: string, logger: Logger): Promise<boolean> {
@@ -39,14 +37,14 @@ export async function migrate(databaseUrl: string, logger: Logger): Promise<stri
   const orm = await initORM(databaseUrl, 2);
   try {
     return await withPgClient(orm, async (lock) => {
-      await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      await lockSession(lock, 'migration');
       try {
         const applied = await orm.getMigrator().up();
         const names = applied.map((m) => m.name);
         logger.info({ applied: names }, names.length ? 'migrations applied' : 'database schema is up to date');
         return names;
       } finally {
-        await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+        await unlockSession(lock, 'migration');
       }
     });
   } finally {

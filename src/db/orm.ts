@@ -3,7 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { Knex } from '@mikro-orm/knex';
 import type pg from 'pg';
 import { migrationsList } from '../../migrations/index.js';
-import { entities } from './entities/index.js';
+import { entities } from './entities.js';
 
 export type Orm = MikroORM;
 
@@ -53,4 +53,9 @@ export async function withPgClient<T>(orm: Orm, fn: (client: pg.PoolClient) => P
   } finally {
     await knexClient.releaseConnection(conn);
   }
+}
+
+/** Runs one statement (`$1`, `$2`… parameters) on a pooled client and returns its rows. */
+export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(orm: Orm, text: string, values: unknown[] = []): Promise<R[]> {
+  return withPgClient(orm, async (client) => (await client.query<R>(text, values)).rows);
 }

@@ -1,3 +1,4 @@
+import { withTimeout } from '../async/timeout.js';
 import type { Logger } from '../process/logger.js';
 
 /** How long a download waits for a reader that takes nothing before it gives up. */
@@ -5,19 +6,6 @@ export const STALL_MS = 5 * 60_000;
 
 class ReaderStalledError extends Error {
   override name = 'ReaderStalledError';
-}
-
-/** `promise`, or a ReaderStalledError after `ms`. */
-async function withinStallDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReaderStalledError(`the reader took nothing for ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, stalled]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -40,7 +28,8 @@ export function pullStream(
   let cancelled = false;
   // A cancelled reader makes every later write reject: that ends `produce`.
   writer.closed.catch(() => (cancelled = true));
-  const write = (text: string) => withinStallDeadline(writer.write(encoder.encode(text)), stallMs);
+  const write = (text: string) =>
+    withTimeout(writer.write(encoder.encode(text)), stallMs, () => new ReaderStalledError(`the reader took nothing for ${stallMs} ms`));
 
   void (async () => {
     try {

@@ -3,7 +3,8 @@ import { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { AppError } from './errors.js';
 import type { AppEnv } from './context.js';
-import { fingerprintOf, MAX_IDEMPOTENCY_KEY_LENGTH, type Accepted, type Idempotency } from '../jobs/accept.service.js';
+import type { Accepted } from '../jobs/accepted.js';
+import { fingerprintOf, MAX_IDEMPOTENCY_KEY_LENGTH, type Idempotency } from '../jobs/idempotency.js';
 
 /** The largest JSON write body: a batch of 10,000 commands is about 1.5 MB. */
 export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;

@@ -1,14 +1,9 @@
 /**
- * Rows per import batch, adapted to how fast batches apply: about TARGET_MS each, so that the
- * checkpoint, progress and cancellation move about twice a second, while a batch is as large as
- * that allows. Each batch pays a fixed cost (its statements' planning, its temporary tables, a
- * lookup per distinct course, its commit), so larger batches are cheaper per row. Measured here
- * on 1,000,000 rows (PostgreSQL's part only, two runs each): fresh 50.5–52.1 s with 10,000-row
- * batches against 50.8–52.9 s with 5,000, a re-run 16.6–17.6 s against 18.2–19.1 s. A fresh load
- * applies ~20,000 rows/s (batches settle near 10,000 rows), a re-run ~70,000 (batches reach the
- * cap). The cap bounds the parser thread's memory: 20,000-row batches were faster still (45.6–48.4
- * s fresh, 13.8–16.5 s again) but took the worker's peak RSS to 193–199 MiB in three bench runs,
- * against 176–190 MiB with 5,000.
+ * Rows per import batch, adapted to how fast batches apply: about BATCH_TARGET_MS each, so that
+ * the checkpoint, progress and cancellation move about twice a second, while a batch is as large
+ * as that allows (each batch pays a fixed cost: planning, temporary tables, its commit). The cap
+ * bounds the parser thread's memory: larger batches were faster but took the worker past 190 MiB
+ * (docs/performance.md).
  */
 export const BATCH_ROWS = { first: 5_000, min: 1_000, max: 10_000 };
 export const BATCH_TARGET_MS = 500;

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tryLockSession, unlockSession } from '../db/locks.js';
 import { withPgClient, type Orm } from '../db/orm.js';
 
-/** Any constant: the session advisory lock held by the one worker that runs imports. */
-const IMPORT_LOCK_KEY = 727_004;
 const POLL_MS = 100;
 
 /**
@@ -13,15 +12,14 @@ const POLL_MS = 100;
 export async function withImportLock<T>(orm: Orm, stopping: () => boolean, fn: () => Promise<T>): Promise<T | 'handed_back'> {
   return withPgClient(orm, async (client) => {
     for (;;) {
-      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [IMPORT_LOCK_KEY]);
-      if (rows[0]?.ok) break;
+      if (await tryLockSession(client, 'imports')) break;
       if (stopping()) return 'handed_back';
       await sleep(POLL_MS);
     }
     try {
       return await fn();
     } finally {
-      await client.query('select pg_advisory_unlock($1)', [IMPORT_LOCK_KEY]).catch(() => {});
+      await unlockSession(client, 'imports').catch(() => {});
     }
   });
 }

@@ -15,9 +15,8 @@ import type { EnrollmentCommand } from '../domain/enrollment.js';
  *
  * Lookups in the big tables are per-row index probes (LATERAL or a scalar subquery), not joins:
  * a bulk import grows the tables faster than their statistics follow, and a join planned on
- * stale statistics can scan a million rows per batch. Joins are left to batch-sized sets (and
- * to renames, by primary key). A data-modifying CTE joined back to the plan was tried for new
- * students: planned as a nested loop, it made a batch quadratic — hence ids from the sequence.
+ * stale statistics can scan a million rows per batch. New students take their ids from the
+ * sequence in the plan, so that their rows need no second pass.
  */
 
 /**

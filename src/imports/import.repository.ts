@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import { zeroCounts, type Counts } from '../domain/counts.js';
 import { withPgClient, type Orm } from '../db/orm.js';
-import { addImportRowsApplied, countingFinished } from '../jobs/job-totals.repository.js';
-import { insertJobErrors, type JobError, type JobRowError, type JobStatus } from '../jobs/job.repository.js';
-import type { ImportPayload } from './import-accept.service.js';
-import type { RowError } from './import-rows.js';
-import { deleteUploadChunks } from './upload.repository.js';
 import { inTransaction } from '../db/transaction.js';
+import { finishJobs } from '../jobs/job-finish.repository.js';
+import type { FinishedStatus, ImportPayload, JobError, JobStatus } from '../jobs/job.model.js';
+import { addImportRowsApplied } from '../jobs/job-totals.repository.js';
+import { insertJobErrors } from '../jobs/job.repository.js';
+import type { RowError } from './import-rows.js';
 
 /** The state of an import job as its worker resumes it: the checkpoint of the last batch. */
 export type ImportJobState = {
@@ -100,7 +100,7 @@ export async function writeCheckpoint(
 ): Promise<void> {
   await addImportRowsApplied(client, checkpoint.applied);
   // job_errors.column is nullable: a whole-row error (field_count) has no column.
-  await insertJobErrors(client, id, checkpoint.firstErrorSeq, checkpoint.errors as JobRowError[]);
+  await insertJobErrors(client, id, checkpoint.firstErrorSeq, checkpoint.errors);
   await client.query(
     `update jobs set processed = $2, counts = $3, total = greatest(total, $2), updated_at = now() where id = $1`,
     [id, checkpoint.processed, JSON.stringify(checkpoint.counts)],
@@ -115,19 +115,13 @@ export async function nextErrorSeq(orm: Orm, id: string): Promise<number> {
   });
 }
 
-/** Finishes an import not finished yet (any final status, counted in the totals) and frees its stored file. */
+/** Finishes an import not finished yet (finishJobs: counted in the totals, its stored file freed). */
 export async function finishImportJob(
   client: pg.ClientBase,
-  job: { id: string; uploadId: string },
-  outcome: { status: JobStatus; processed: number; counts: Counts; error?: JobError; exactTotal: boolean },
+  id: string,
+  outcome: { status: FinishedStatus; processed: number; counts: Counts; error?: JobError; exactTotal: boolean },
 ): Promise<void> {
-  await client.query(
-    countingFinished(`update jobs set status = $2, processed = $3, counts = $4, error = $5, finished_at = now(), updated_at = now(),
-            total = case when $6 then $3 else total end
-      where id = $1 and status in ('queued', 'running') returning type, status`),
-    [job.id, outcome.status, outcome.processed, JSON.stringify(outcome.counts), outcome.error ? JSON.stringify(outcome.error) : null, outcome.exactTotal],
-  );
-  await deleteUploadChunks(client, job.uploadId);
+  await finishJobs(client, [{ id, ...outcome }]);
 }
 
 /** Dry runs start over on every attempt: clear what an interrupted attempt reported. */
@@ -147,7 +141,7 @@ export async function reportDryRunBatch(
   return withPgClient(orm, async (client) => {
     await client.query('begin');
     try {
-      await insertJobErrors(client, id, report.firstErrorSeq, report.errors as JobRowError[]);
+      await insertJobErrors(client, id, report.firstErrorSeq, report.errors);
       const { rows } = await client.query<{ cancel_requested: boolean }>(
         `update jobs set processed = $2, counts = $3, total = greatest(total, $2), updated_at = now() where id = $1 returning cancel_requested`,
         [id, report.processed, JSON.stringify(report.counts)],

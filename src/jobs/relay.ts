@@ -3,8 +3,10 @@ import { coalesce } from '../async/coalesce.js';
 import type { Deps } from '../process/deps.js';
 import { inTransaction } from '../db/transaction.js';
 import { enqueueJobs } from '../queues/queues.js';
-import { redisUp, withTimeout } from '../queues/redis.js';
-import { NEW_JOBS_CHANNEL, type JobStatus, type JobType } from './job.repository.js';
+import { withTimeout } from '../async/timeout.js';
+import { redisUp } from '../queues/redis.js';
+import { lockJobsToHandOver, markHandedOver } from './job-outbox.repository.js';
+import { NEW_JOBS_CHANNEL } from './job.repository.js';
 
 /** Jobs handed to BullMQ per transaction (one addBulk per queue). */
 const HANDOVER_BATCH = 1_000;
@@ -33,14 +35,11 @@ export async function handOverOnce(deps: Pick<RelayDeps, 'orm' | 'queues' | 'red
   // and every later pass would queue the same jobs again (memory, and a replay when Redis is back).
   if (!redisUp(deps.redis)) throw new Error(`Redis is ${deps.redis.status}: the jobs wait in PostgreSQL until it is back`);
   return inTransaction(deps.orm, async (client) => {
-    const { rows } = await client.query<{ id: string; type: JobType; status: JobStatus }>(
-      `select id, type, status from jobs where enqueued_at is null order by seq limit $1 for update skip locked`,
-      [limit],
-    );
+    const rows = await lockJobsToHandOver(client, limit);
     if (!rows.length) return 0;
     const pending = rows.filter((r) => r.status === 'queued' || r.status === 'running');
     await withTimeout(enqueueJobs(deps.queues, pending), ENQUEUE_TIMEOUT_MS, 'redis');
-    await client.query(`update jobs set enqueued_at = now() where id = any($1::uuid[])`, [rows.map((r) => r.id)]);
+    await markHandedOver(client, rows.map((r) => r.id));
     return rows.length;
   });
 }

@@ -1,10 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Orm } from '../db/orm.js';
 import { zeroCounts, type Counts } from '../domain/counts.js';
-import { readJobTotals, type JobTotals } from '../jobs/job-totals.repository.js';
-import { FINISHED, type JobType } from '../jobs/job.repository.js';
+import { readJobGroups, readJobTotals, type JobGroup, type JobTotals } from '../jobs/job-totals.repository.js';
+import { FINISHED_STATUSES, JOB_TYPES } from '../jobs/job.model.js';
 import type { Queues } from '../queues/queues.js';
-import { withTimeout } from '../queues/redis.js';
+import { withTimeout } from '../async/timeout.js';
 
 /** The Prometheus series of one process, in a registry of its own (no global state). */
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -14,13 +14,9 @@ export type MetricSources = { orm: Orm; queues: Queues };
 
 /** A scrape never waits longer than this on PostgreSQL or Redis. */
 const SOURCE_TIMEOUT_MS = 5_000;
-/**
- * Scrapes within this window share one read (the gauges of one scrape, several scrapers). The
- * grouped query scans the jobs kept in PostgreSQL: about 0.2 s per 100,000 jobs on 2 cores.
- */
+/** Scrapes within this window share one read (the gauges of one scrape, several scrapers). */
 const SNAPSHOT_TTL_MS = 1_000;
 const COUNT_KEYS = Object.keys(zeroCounts()) as Array<keyof Counts>;
-const JOB_TYPES: readonly JobType[] = ['command', 'batch', 'import'];
 
 /**
  * Builds the registry. With `sources`, the job and queue series are read at scrape time: the jobs
@@ -51,7 +47,7 @@ export function createMetrics(sources?: MetricSources) {
 }
 
 type Snapshot = {
-  jobs: Array<{ type: string; status: string; jobs: number; rows: Partial<Record<keyof Counts, number>> }>;
+  jobs: JobGroup[];
   /** Null when PostgreSQL could not be read: the counters then show no sample rather than a false reset. */
   totals: JobTotals | null;
   queues: Array<{ queue: string; counts: Record<string, number> }>;
@@ -128,7 +124,7 @@ function registerTotals(registry: Registry, snapshot: () => Promise<Snapshot>): 
       const { totals } = await snapshot();
       this.reset();
       if (!totals) return;
-      for (const type of JOB_TYPES) for (const status of FINISHED) this.inc({ type, status }, 0);
+      for (const type of JOB_TYPES) for (const status of FINISHED_STATUSES) this.inc({ type, status }, 0);
       for (const t of totals.finished) this.inc({ type: t.type, status: t.status }, t.jobs);
     },
   });
@@ -150,21 +146,8 @@ function registerTotals(registry: Registry, snapshot: () => Promise<Snapshot>): 
  * that fails is reported down, not thrown.
  */
 async function readSnapshot(sources: MetricSources): Promise<Snapshot> {
-  const sums = COUNT_KEYS.map((k) => `coalesce(sum((counts->>'${k}')::bigint) filter (where applied), 0) as "${k}"`).join(', ');
   const [jobs, totals, queues] = await Promise.allSettled([
-    withTimeout(
-      sources.orm.em.getConnection().execute<Array<Record<string, string>>>(
-        // Rows are summed for batches and real imports only (single commands are one row each, and
-        // skipping their counts keeps the scan cheap); payload is read for imports only.
-        `select type, status, count(*) as jobs, ${sums}
-           from (select type, status, counts,
-                        type = 'batch' or (type = 'import' and payload->>'dry_run' is distinct from 'true') as applied
-                   from jobs) j
-          group by type, status`,
-      ),
-      SOURCE_TIMEOUT_MS,
-      'postgres',
-    ),
+    withTimeout(readJobGroups(sources.orm), SOURCE_TIMEOUT_MS, 'postgres'),
     withTimeout(readJobTotals(sources.orm), SOURCE_TIMEOUT_MS, 'postgres'),
     withTimeout(
       Promise.all(
@@ -175,15 +158,7 @@ async function readSnapshot(sources: MetricSources): Promise<Snapshot> {
     ),
   ]);
   return {
-    jobs:
-      jobs.status === 'fulfilled'
-        ? jobs.value.map((r) => ({
-            type: r.type!,
-            status: r.status!,
-            jobs: Number(r.jobs),
-            rows: Object.fromEntries(COUNT_KEYS.map((k) => [k, Number(r[k])])),
-          }))
-        : [],
+    jobs: jobs.status === 'fulfilled' ? jobs.value : [],
     totals: totals.status === 'fulfilled' ? totals.value : null,
     queues: queues.status === 'fulfilled' ? queues.value : [],
     up: { postgres: jobs.status === 'fulfilled' && totals.status === 'fulfilled', redis: queues.status === 'fulfilled' },

@@ -1,7 +1,9 @@
 import { writeFile } from 'node:fs/promises';
+import { query } from '../db/orm.js';
 import type { Deps } from './deps.js';
 import type { Logger } from './logger.js';
-import { redisLost, withTimeout } from '../queues/redis.js';
+import { withTimeout } from '../async/timeout.js';
+import { redisLost } from '../queues/redis.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -19,7 +21,7 @@ export async function checkReadiness(deps: Pick<Deps, 'orm' | 'redis'>): Promise
     }
   };
   const [postgres, redis] = await Promise.all([
-    check('postgres', () => deps.orm.em.getConnection().execute('select 1')),
+    check('postgres', () => query(deps.orm, 'select 1')),
     // Not pinged once the connection is lost (a worker's would queue the PING until Redis is back);
     // while it is first connecting, the PING waits for it, within the timeout.
     check('redis', () => (redisLost(deps.redis) ? Promise.reject(new Error(`redis is ${deps.redis.status}`)) : deps.redis.ping())),

@@ -28,16 +28,3 @@ const LOST = new Set(['reconnecting', 'close', 'end']);
 
 /** Whether a connection was lost, and not merely not made yet (while first connecting, a command waits for it). */
 export const redisLost = (redis: Redis): boolean => LOST.has(redis.status);
-
-/** Resolves when `promise` does within `ms`, else rejects: health checks must not hang. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -35,21 +35,6 @@ const toRow = (raw: RawStudentRow): StudentRow => ({
   enrollments: raw.enrollments,
 });
 
-/** One student with its enrollments, or undefined when no student has that id. */
-export async function findStudentById(client: pg.ClientBase, id: number): Promise<StudentRow | undefined> {
-  const { rows } = await client.query<RawStudentRow>(
-    `select ${STUDENT_COLUMNS} from students s ${ENROLLMENTS_LATERAL} where s.id = $1`,
-    [id],
-  );
-  return rows[0] && toRow(rows[0]);
-}
-
-/** Whether a course with that id exists. */
-export async function courseExists(client: pg.ClientBase, id: number): Promise<boolean> {
-  const { rowCount } = await client.query(`select 1 from courses where id = $1`, [id]);
-  return (rowCount ?? 0) > 0;
-}
-
 /**
  * One keyset page of the students in `scope`: ids greater than `page.afterId`, in id order,
  * `page.limit + 1` rows at most (the extra row tells the caller there is a next page).

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { App } from '../../src/http/app.js';
-import type { JobView } from '../../src/jobs/job.repository.js';
+import type { JobView } from '../../src/jobs/job-view.js';
 import { ADMIN } from './env.js';
 
 const FINISHED = ['completed', 'completed_with_errors', 'failed', 'cancelled'];

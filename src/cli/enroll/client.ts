@@ -1,4 +1,4 @@
-import type { JobView } from '../../jobs/job.repository.js';
+import type { JobView } from '../../jobs/job-view.js';
 
 /** The API answered with an error (or could not be reached): the CLI prints `message` and exits 2. */
 export class ApiError extends Error {

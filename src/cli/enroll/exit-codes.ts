@@ -1,4 +1,4 @@
-import type { JobStatus } from '../../jobs/job.repository.js';
+import type { JobStatus } from '../../jobs/job.model.js';
 
 /** The exit codes of `enroll` (documented in its --help and in the README). */
 export const EXIT = {

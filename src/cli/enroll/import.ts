@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { JobView } from '../../jobs/job.repository.js';
+import type { JobView } from '../../jobs/job-view.js';
 import { ApiError, type Client } from './client.js';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.js';
 import type { Io } from './io.js';

@@ -1,4 +1,4 @@
-import type { JobView } from '../../jobs/job.repository.js';
+import type { JobView } from '../../jobs/job-view.js';
 
 /** Prints a finished job for people: status, an import's mode, counts, warnings and the job-level error. */
 export function printJobSummary(job: JobView, out: NodeJS.WritableStream): void {

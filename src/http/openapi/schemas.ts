@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Counts } from '../../domain/counts.js';
 import { errorStatus } from '../errors.js';
-import type { JobView } from '../../jobs/job.repository.js';
+import type { JobView } from '../../jobs/job-view.js';
 import type { StudentView } from '../../students/student-view.js';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../jobs/accept.service.js';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../jobs/idempotency.js';
 
 /**
  * zod schemas of what the API answers, for the OpenAPI document only (the request schemas are the

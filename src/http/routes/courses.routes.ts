@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { withPgClient } from '../../db/orm.js';
 import type { Deps } from '../../process/deps.js';
 import { AppError } from '../errors.js';
-import { courseExists, listStudentPage } from '../../students/student-read.repository.js';
+import { listStudentPage } from '../../students/student-read.repository.js';
+import { courseExists } from '../../students/student.repository.js';
 import { studentPage } from '../../students/student-view.js';
 import type { AppEnv } from '../context.js';
 import { booleanParam, pageParams, pageRequestOf, parseParams, parseQuery, positiveIntString } from '../pagination.js';
@@ -16,13 +17,9 @@ export function courseRoutes(deps: Pick<Deps, 'orm'>) {
   return new Hono<AppEnv>().get('/courses/:id/students', async (c) => {
     const { id } = parseParams(courseIdParams, c.req.param());
     const query = parseQuery(rosterQuery, c.req.query());
-    const rows = await withPgClient(deps.orm, async (client) => {
-      const page = await listStudentPage(client, { kind: 'course', course: { id }, active: query.active }, pageRequestOf(query));
-      // A non-empty page proves the course exists; only an empty one needs the extra look-up.
-      if (page.length === 0 && !(await courseExists(client, id))) return undefined;
-      return page;
-    });
-    if (!rows) throw new AppError('not_found', `no course with id ${id}`);
+    const rows = await withPgClient(deps.orm, (client) => listStudentPage(client, { kind: 'course', course: { id }, active: query.active }, pageRequestOf(query)));
+    // A non-empty page proves the course exists; only an empty one needs the extra look-up.
+    if (rows.length === 0 && !(await courseExists(deps.orm, id))) throw new AppError('not_found', `no course with id ${id}`);
     return c.json(studentPage(rows, query.limit));
   });
 }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Deps } from '../../process/deps.js';
-import { acceptJob } from '../../jobs/accept.service.js';
+import { acceptCommandJob } from '../../commands/command-accept.service.js';
 import { batchBody, enrollmentBody, toCommand } from '../../commands/command.schemas.js';
 import type { AppEnv } from '../context.js';
 import { idempotencyOf, readJsonBody, sendAccepted } from '../write-request.js';
@@ -11,12 +11,12 @@ export function enrollmentRoutes(deps: Deps) {
     .post('/admin/enrollments', async (c) => {
       const body = await readJsonBody(c, enrollmentBody);
       const payload = { commands: [toCommand(body)] };
-      return sendAccepted(c, await acceptJob(deps, { type: 'command', payload, total: 1 }, idempotencyOf(c, body)));
+      return sendAccepted(c, await acceptCommandJob(deps, { type: 'command', payload, total: 1 }, idempotencyOf(c, body)));
     })
     .post('/admin/enrollments/batch', async (c) => {
       const body = await readJsonBody(c, batchBody);
       const payload = { commands: body.commands.map(toCommand) };
       const total = payload.commands.length;
-      return sendAccepted(c, await acceptJob(deps, { type: 'batch', payload, total }, idempotencyOf(c, body)));
+      return sendAccepted(c, await acceptCommandJob(deps, { type: 'batch', payload, total }, idempotencyOf(c, body)));
     });
 }

@@ -2,7 +2,9 @@ import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import type { Deps } from '../../process/deps.js';
 import { AppError, errorBody } from '../errors.js';
-import { FINISHED, findJob, isJobId, type JobView } from '../../jobs/job.repository.js';
+import { FINISHED, isJobId } from '../../jobs/job.model.js';
+import { findJob } from '../../jobs/job.repository.js';
+import type { JobView } from '../../jobs/job-view.js';
 import type { AppEnv } from '../context.js';
 import { logJobId } from './jobs.routes.js';
 

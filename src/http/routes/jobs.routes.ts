@@ -5,7 +5,9 @@ import { csvLine } from '../../downloads/csv-line.js';
 import { pullStream } from '../../downloads/pull-stream.js';
 import type { Deps } from '../../process/deps.js';
 import { AppError } from '../errors.js';
-import { findJob, isJobId, listJobErrors, listJobs, requestCancel } from '../../jobs/job.repository.js';
+import { requestCancel } from '../../jobs/job-finish.repository.js';
+import { isJobId } from '../../jobs/job.model.js';
+import { findJob, listJobErrors, listJobs } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
 import { encodeCursor, pageParams, parseParams } from '../pagination.js';
 

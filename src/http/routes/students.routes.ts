@@ -4,7 +4,8 @@ import { withPgClient } from '../../db/orm.js';
 import type { Deps } from '../../process/deps.js';
 import { AppError } from '../errors.js';
 import { studentExportStream } from '../../students/student-export.js';
-import { findStudentById, listStudentPage, type StudentScope } from '../../students/student-read.repository.js';
+import { listStudentPage, type StudentScope } from '../../students/student-read.repository.js';
+import { findStudent } from '../../students/student.repository.js';
 import { studentPage, toStudentView } from '../../students/student-view.js';
 import type { AppEnv } from '../context.js';
 import { booleanParam, pageParams, pageRequestOf, parseParams, parseQuery, positiveIntString } from '../pagination.js';
@@ -41,7 +42,7 @@ export function studentRoutes(deps: Pick<Deps, 'orm'>) {
     })
     .get('/students/:id', async (c) => {
       const { id } = parseParams(studentIdParams, c.req.param());
-      const row = await withPgClient(deps.orm, (client) => findStudentById(client, id));
+      const row = await findStudent(deps.orm, id);
       if (!row) throw new AppError('not_found', `no student with id ${id}`);
       return c.json(toStudentView(row));
     })

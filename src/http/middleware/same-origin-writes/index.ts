@@ -15,10 +15,7 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
  * - its body, if it has one, is declared `application/json`: another site's page can send a
  *   form, text/plain or untyped body without asking, but JSON only after a CORS preflight, which
  *   this service never grants.
- * Anything else: 403 `forbidden`. The origin check is modelled on Go's `http.CrossOriginProtection`;
- * the content type covers browsers that send neither header. (Hono's `csrf()` makes the origin
- * checks for form, text/plain and untyped bodies only, and throws its own 403, which app.onError
- * would answer as a 400 `invalid`.)
+ * Anything else: 403 `forbidden` (the origin check follows Go's `http.CrossOriginProtection`).
  */
 export function sameOriginWrites() {
   return createMiddleware<AppEnv>(async function sameOriginWritesMiddleware(c, next) {

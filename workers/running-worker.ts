@@ -1,0 +1,2 @@
+/** A running background worker: `close()` finishes or hands back its current work. */
+export type RunningWorker = { name: string; close(): Promise<void> };
