@@ -48,11 +48,6 @@ export async function deleteUpload(orm: Orm, uploadId: string): Promise<void> {
   await withPgClient(orm, (client) => client.query(`delete from uploads where id = $1`, [uploadId]));
 }
 
-/** Frees a finished import's file: the chunks go, the upload row (size, SHA-256) stays. */
-export async function deleteUploadChunks(client: pg.ClientBase, uploadId: string): Promise<void> {
-  await client.query(`delete from upload_chunks where upload_id = $1`, [uploadId]);
-}
-
 /** Chunks fetched per query while reading a file back. */
 const CHUNKS_PER_READ = 4;
 

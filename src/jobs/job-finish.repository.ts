@@ -4,7 +4,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { Orm } from '../db/orm.js';
 import type { FinishedStatus, JobError, JobResult, JobStatus } from './job.model.js';
 
-/** How a job ends. Absent fields keep what the job row holds. */
+/** How a job ends. Absent counts, processed and total keep what the job row holds; result and error are set (null when absent). */
 export type JobEnd = {
   id: string;
   status: FinishedStatus;

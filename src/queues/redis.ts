@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
  * A Redis connection for BullMQ. Workers block on Redis and must retry forever
  * (`maxRetriesPerRequest: null`, as BullMQ requires); the API's producer gives up after one
  * reconnect instead, so a request never hangs on a Redis outage (the job is already safe in
- * PostgreSQL and the reconciler enqueues it later).
+ * PostgreSQL and a worker's relay hands it to BullMQ).
  */
 export function createRedis(url: string, role: 'worker' | 'producer'): Redis {
   return new Redis(url, {

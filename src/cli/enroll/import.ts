@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { FINISHED } from '../../jobs/job.model.js';
 import type { JobView } from '../../jobs/job-view.js';
 import { ApiError, type Client } from './client.js';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.js';
@@ -13,7 +14,6 @@ import { printJobSummary } from './summary.js';
 export type ImportRequest = { file: string; mode: 'set' | 'add'; dryRun: boolean; wait: boolean };
 
 const FIRST_ERRORS = 10;
-const FINISHED = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
 
 /**
  * Streams FILE (`-` for stdin) to `POST /admin/imports` (never held in memory) with an upload

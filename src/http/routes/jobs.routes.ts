@@ -6,7 +6,7 @@ import { pullStream } from '../../downloads/pull-stream.js';
 import type { Deps } from '../../process/deps.js';
 import { AppError } from '../errors.js';
 import { requestCancel } from '../../jobs/job-finish.repository.js';
-import { isJobId } from '../../jobs/job.model.js';
+import { isJobId, JOB_STATUSES, JOB_TYPES } from '../../jobs/job.model.js';
 import { findJob, listJobErrors, listJobs } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
 import { encodeCursor, pageParams, parseParams } from '../pagination.js';
@@ -18,8 +18,8 @@ export const errorsQuery = z.object({ ...pageParams, format: z.enum(['json', 'cs
 
 export const jobListQuery = z.object({
   ...pageParams,
-  type: z.enum(['command', 'batch', 'import']).optional(),
-  status: z.enum(['queued', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled']).optional(),
+  type: z.enum(JOB_TYPES).optional(),
+  status: z.enum(JOB_STATUSES).optional(),
 });
 
 /** The request line of a request about one job carries its id (request-log). */
