@@ -1,7 +1,14 @@
 import { z } from 'zod';
 
-/** Tokens used outside production when ADMIN_TOKEN / READ_TOKEN are not set (documented in the README). */
+/**
+ * Tokens used outside production when neither ADMIN_TOKEN nor READ_TOKEN is set (documented in
+ * the README). They are shorter than a set token may be, so no operator can set them by hand, and
+ * the API accepts them from loopback peers only (middleware/auth).
+ */
 export const DEV_TOKENS = { admin: 'dev-admin-token', read: 'dev-read-token' } as const;
+
+/** docker-compose.yml's fallback tokens (`change-me-…`) start so: refused in production. */
+export const PLACEHOLDER_TOKEN_PREFIX = 'change-me';
 
 const GiB = 1024 ** 3;
 
@@ -21,6 +28,10 @@ const envSchema = z.object({
   JOB_RETENTION_HOURS: z.coerce.number().int().min(24).default(24 * 7),
   /** Where a worker writes its heartbeat for a container health check (src/process/readiness.ts); unset: none. */
   WORKER_HEARTBEAT_FILE: z.string().optional(),
+  /** The API closes a connection that sends or takes no byte for this long (and headers must be in by then). */
+  HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Open connections the API accepts at once; more are closed as they arrive. */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1_000),
 });
 
 export type Config = {
@@ -38,6 +49,8 @@ export type Config = {
   queuePrefix: string;
   jobRetentionHours: number;
   workerHeartbeatFile: string | null;
+  httpIdleTimeoutMs: number;
+  httpMaxConnections: number;
 };
 
 /** A configuration problem, naming the variable at fault. */
@@ -58,15 +71,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   }
   const e = parsed.data;
-  const production = e.NODE_ENV === 'production';
-  if (production && (!e.ADMIN_TOKEN || !e.READ_TOKEN)) {
-    throw new ConfigError('invalid environment: ADMIN_TOKEN and READ_TOKEN are required when NODE_ENV=production');
-  }
+  checkTokens(e);
   const adminToken = e.ADMIN_TOKEN ?? DEV_TOKENS.admin;
   const readToken = e.READ_TOKEN ?? DEV_TOKENS.read;
-  if (adminToken === readToken) {
-    throw new ConfigError('invalid environment: ADMIN_TOKEN and READ_TOKEN must differ');
-  }
   return {
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -81,7 +88,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queuePrefix: e.QUEUE_PREFIX,
     jobRetentionHours: e.JOB_RETENTION_HOURS,
     workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE ?? null,
+    httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+    httpMaxConnections: e.HTTP_MAX_CONNECTIONS,
   };
+}
+
+/**
+ * Both tokens or neither (a lone ADMIN_TOKEN must not leave the development read token working);
+ * both in production, and not docker-compose's placeholders there; never the same one twice.
+ */
+function checkTokens(e: z.infer<typeof envSchema>): void {
+  const fail = (message: string) => {
+    throw new ConfigError(`invalid environment: ${message}`);
+  };
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.ADMIN_TOKEN && !e.READ_TOKEN) fail('ADMIN_TOKEN and READ_TOKEN are required when NODE_ENV=production');
+  if (!e.ADMIN_TOKEN !== !e.READ_TOKEN) {
+    fail(`${e.ADMIN_TOKEN ? 'READ_TOKEN' : 'ADMIN_TOKEN'} is not set: set both ADMIN_TOKEN and READ_TOKEN, or neither (development tokens)`);
+  }
+  if (production) {
+    for (const name of ['ADMIN_TOKEN', 'READ_TOKEN'] as const) {
+      if (e[name]?.startsWith(PLACEHOLDER_TOKEN_PREFIX)) {
+        fail(`${name} is docker-compose's placeholder: set ADMIN_TOKEN and READ_TOKEN to secrets of your own (e.g. openssl rand -hex 24)`);
+      }
+    }
+  }
+  if (e.ADMIN_TOKEN && e.ADMIN_TOKEN === e.READ_TOKEN) fail('ADMIN_TOKEN and READ_TOKEN must differ');
 }
 
 /** loadConfig for process entry points: a bad environment prints one line and exits 1. */
