@@ -1,18 +1,26 @@
 import { z } from 'zod';
 import type { EnrollmentCommand } from '../domain/enrollment.js';
-import { charLength, isEmail, MAX_COURSE_NAME_LENGTH, MAX_NAME_LENGTH } from '../domain/validation.js';
+import { charLength, invalidCharacterMessage, isEmail, MAX_COURSE_NAME_LENGTH, MAX_NAME_LENGTH } from '../domain/validation.js';
 
 /** zod schemas of the write bodies (CONTRACT §4), built on the same field rules as CSV rows. */
 
-const email = z.string().trim().min(1, 'email is required').refine(isEmail, 'not an email address');
-const name = z
-  .string()
+/**
+ * A string that holds no character a text field may not hold (the rule CSV rows follow too),
+ * checked before anything else so that nothing else looks at such a value.
+ */
+const text = (column: string) =>
+  z.string().check((ctx) => {
+    const message = invalidCharacterMessage(column, ctx.value);
+    if (message) ctx.issues.push({ code: 'custom', message, input: ctx.value, continue: false });
+  });
+
+const email = text('email').trim().min(1, 'email is required').refine(isEmail, 'not an email address');
+const name = text('name')
   .trim()
   .min(1, 'name must not be empty')
   .refine((s) => charLength(s) <= MAX_NAME_LENGTH, `name is longer than ${MAX_NAME_LENGTH} characters`)
   .meta({ maxLength: MAX_NAME_LENGTH }); // counted in characters, as JSON Schema does (not UTF-16 units)
-const courseName = z
-  .string()
+const courseName = text('course_name')
   .trim()
   .min(1, 'course_name must not be empty')
   .refine((s) => charLength(s) <= MAX_COURSE_NAME_LENGTH, `course_name is longer than ${MAX_COURSE_NAME_LENGTH} characters`)
