@@ -63,6 +63,6 @@ describe('text fields refuse control characters (issue 15 item 1)', () => {
     expect(answers.map((a) => a.status)).toEqual(bodies.map((_, i) => (i === 15 ? 400 : 202)));
     const ids = answers.filter((a) => a.status === 202).map((a) => a.body.job_id);
     const rows = await deps.orm.em.getConnection().execute(`select count(*)::int as n from jobs where id = any(?::uuid[])`, [`{${ids.join(",")}}`]);
-    expect(rows[0].n).toBe(30);
+    expect(rows[0]!.n).toBe(30);
   });
 });
