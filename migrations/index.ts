@@ -3,6 +3,7 @@ import { Migration20261127000100_jobs } from './Migration20261127000100_jobs.js'
 import { Migration20261127000200_imports } from './Migration20261127000200_imports.js';
 import { Migration20261127000300_job_handover } from './Migration20261127000300_job_handover.js';
 import { Migration20261127000400_job_totals } from './Migration20261127000400_job_totals.js';
+import { Migration20261201000000_history_sync } from './Migration20261201000000_history_sync.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the same list works under
@@ -14,4 +15,5 @@ export const migrationsList = [
   { name: 'Migration20261127000200_imports', class: Migration20261127000200_imports },
   { name: 'Migration20261127000300_job_handover', class: Migration20261127000300_job_handover },
   { name: 'Migration20261127000400_job_totals', class: Migration20261127000400_job_totals },
+  { name: 'Migration20261201000000_history_sync', class: Migration20261201000000_history_sync },
 ];

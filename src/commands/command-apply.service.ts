@@ -7,6 +7,8 @@ import { loadRoster, writeRoster } from './roster.repository.js';
 import type { Logger } from '../process/logger.js';
 import { finishJobs } from '../jobs/job-finish.repository.js';
 import type { FinishedStatus, JobError, JobResult, JobRowError } from '../jobs/job.model.js';
+import { changeRowsOf } from '../history/change-rows.js';
+import { insertChanges } from '../history/change.repository.js';
 import { claimCommandJobs, finishCommandJobs, type ClaimedJob } from './command-job.repository.js';
 
 /** At most this many commands share one transaction (a batch job of 10,000 goes alone). */
@@ -45,10 +47,15 @@ async function applyNextJobs(client: pg.ClientBase, budget: number): Promise<num
   return jobs.length;
 }
 
+/** Applies the claimed jobs in order to one roster, writes it, records each job's changes and finishes the jobs. */
 async function applyClaimed(client: pg.ClientBase, jobs: ClaimedJob[]): Promise<void> {
   const roster = await loadRoster(client, jobs.flatMap((j) => j.payload.commands));
   const outcomes = jobs.map((job) => applyJob(roster, job));
   await writeRoster(client, roster);
+  for (const [i, job] of jobs.entries()) {
+    const rows = outcomes[i]!.applied.flatMap((a, position) => (a ? changeRowsOf(a.changes, position + 1, { creations: false }) : []));
+    await insertChanges(client, job.seq, rows);
+  }
   await finishJobsOf(client, jobs, outcomes);
 }
 
@@ -58,7 +65,7 @@ function applyJob(roster: Roster, job: ClaimedJob): JobOutcome {
   const counts = zeroCounts();
   const errors: JobRowError[] = [];
   const applied = job.payload.commands.map((cmd, i) => {
-    const outcome = applyCommand(roster, cmd);
+    const outcome = applyCommand(roster, cmd, { job: job.seq, line: i + 1 });
     if (outcome.ok) {
       countApplied(counts, outcome);
       return outcome;

@@ -4,7 +4,7 @@ import type { CommandPayload, JobRowError } from '../jobs/job.model.js';
 import { insertJobErrors } from '../jobs/job.repository.js';
 
 /** A queued command or batch job, claimed (row-locked) by the transaction that applies it. */
-export type ClaimedJob = { id: string; type: 'command' | 'batch'; payload: CommandPayload };
+export type ClaimedJob = { id: string; seq: number; type: 'command' | 'batch'; payload: CommandPayload };
 
 /** The oldest queued command jobs whose commands fit the budget (always at least one), locked, in acceptance order. */
 export async function claimCommandJobs(client: pg.ClientBase, budget: number): Promise<ClaimedJob[]> {
@@ -21,8 +21,8 @@ export async function claimCommandJobs(client: pg.ClientBase, budget: number): P
     total += r.n;
   }
   if (!picked.length) return [];
-  const full = await client.query<ClaimedJob>(`select id, type, payload from jobs where id = any($1::uuid[]) order by seq`, [picked]);
-  return full.rows;
+  const full = await client.query<ClaimedJob & { seq: string }>(`select id, seq, type, payload from jobs where id = any($1::uuid[]) order by seq`, [picked]);
+  return full.rows.map((r) => ({ ...r, seq: Number(r.seq) }));
 }
 
 /** Finishes claimed jobs with their outcomes; a batch's failed commands become its row errors. */

@@ -5,6 +5,7 @@ import {
   addStoredCourse,
   emptyRoster,
   type EnrollmentCommand,
+  type EnrollmentState,
   type Roster,
 } from '../domain/enrollment.js';
 
@@ -63,14 +64,14 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
              union
              select s.id, s.name, s.email from unnest($2::bigint[]) as k(id)
                cross join lateral (select id, name, email from students where id = k.id limit 1) s)
-           select s.id, s.name, s.email, nullif(lower(s.email), s.email), e.id, e.course_id, e.active, c.name, nullif(lower(c.name), c.name)
+           select s.id, s.name, s.email, nullif(lower(s.email), s.email), e.id, e.course_id, e.active, c.name, nullif(lower(c.name), c.name), e.source
              from s
-             left join lateral (select id, course_id, active from course_enrollments where student_id = s.id offset 0) e on true
+             left join lateral (select id, course_id, active, source from course_enrollments where student_id = s.id offset 0) e on true
              left join courses c on c.id = e.course_id`,
     values: [[...emails], [...ids]],
     rowMode: 'array',
   });
-  for (const [sid, name, email, emailKey, eid, courseId, active, courseName, courseKey] of loaded.rows) {
+  for (const [sid, name, email, emailKey, eid, courseId, active, courseName, courseKey, source] of loaded.rows) {
     const studentId = Number(sid);
     if (!roster.studentsById.has(studentId)) {
       folds.set(email, emailKey ?? email);
@@ -78,7 +79,7 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
     }
     if (eid === null) continue;
     folds.set(courseName!, courseKey ?? courseName!);
-    addStoredEnrollment(roster, { id: Number(eid), studentId, courseId: Number(courseId), courseName: courseName!, active: active! });
+    addStoredEnrollment(roster, { id: Number(eid), studentId, courseId: Number(courseId), courseName: courseName!, active: active!, source });
   }
 
   const missingCourses = [...courseKeys].filter((k) => !roster.courses.has(k));
@@ -99,12 +100,13 @@ export async function loadRoster(client: pg.ClientBase, commands: Iterable<Enrol
 /** Capitals or non-ASCII: lower() may change the text. */
 const MAY_FOLD = /[A-Z\u0080-\uffff]/;
 
-/** student id, name, email, lower(email) if it differs, then the enrollment (nulls when none): id, course id, active, course name, lower(name) if it differs. */
-type StudentEnrollmentRow = [string, string, string, string | null, string | null, string | null, boolean | null, string | null, string | null];
+/** student id, name, email, lower(email) if it differs, then the enrollment (nulls when none): id, course id, active, course name, lower(name) if it differs, source. */
+type StudentEnrollmentRow = [string, string, string, string | null, string | null, string | null, boolean | null, string | null, string | null, string | null];
 
 /**
- * Writes what the roster changed: new courses and students (ids filled in), renamed students,
- * new enrollments, and enrollments whose `active` flipped. Unchanged rows are not written.
+ * Writes what the roster changed: new courses and students (ids filled in, with the job and line
+ * that created them), renamed students, new enrollments, and enrollments whose `active` or source
+ * changed. Unchanged rows are not written.
  * `enrollmentIds: false` (imports, which never look at them) leaves the ids of new enrollments
  * unread: the roster must then not be written again.
  */
@@ -123,8 +125,9 @@ export async function writeRoster(client: pg.ClientBase, roster: Roster, opts: {
   const created = students.filter((s) => s.stored === null);
   if (created.length) {
     const { rows } = await client.query<{ id: string; email: string }>(
-      `insert into students (name, email) select * from unnest($1::text[], $2::text[]) returning id, email`,
-      [created.map((s) => s.name), created.map((s) => s.email)],
+      `insert into students (name, email, created_by, created_line)
+       select * from unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) returning id, email`,
+      [created.map((s) => s.name), created.map((s) => s.email), created.map((s) => s.created?.job ?? null), created.map((s) => s.created?.line ?? null)],
     );
     const byEmail = new Map(rows.map((r) => [r.email, Number(r.id)]));
     for (const s of created) s.id = byEmail.get(s.email)!;
@@ -139,15 +142,12 @@ export async function writeRoster(client: pg.ClientBase, roster: Roster, opts: {
     );
   }
 
-  const inserts: Array<{ courseId: number; studentId: number; active: boolean; set: (id: number) => void }> = [];
-  const flips: Array<{ id: number; active: boolean }> = [];
+  const inserts: Array<{ courseId: number; studentId: number; e: EnrollmentState }> = [];
+  const flips: EnrollmentState[] = [];
   for (const enrollments of roster.enrollmentsByStudent.values()) {
     for (const e of enrollments.values()) {
-      if (e.storedActive === null) {
-        inserts.push({ courseId: e.course.id!, studentId: e.student.id!, active: e.active, set: (id) => (e.id = id) });
-      } else if (e.storedActive !== e.active) {
-        flips.push({ id: e.id!, active: e.active });
-      }
+      if (e.storedActive === null) inserts.push({ courseId: e.course.id!, studentId: e.student.id!, e });
+      else if (e.storedActive !== e.active || e.storedSource !== e.source) flips.push(e);
     }
   }
   if (inserts.length) {
@@ -155,20 +155,29 @@ export async function writeRoster(client: pg.ClientBase, roster: Roster, opts: {
     inserts.sort((a, b) => a.courseId - b.courseId || a.studentId - b.studentId);
     const ids = opts.enrollmentIds !== false;
     const { rows } = await client.query<{ id: string; course_id: string; student_id: string }>(
-      `insert into course_enrollments (course_id, student_id, active)
-       select * from unnest($1::bigint[], $2::bigint[], $3::boolean[])${ids ? ' returning id, course_id, student_id' : ''}`,
-      [inserts.map((i) => i.courseId), inserts.map((i) => i.studentId), inserts.map((i) => i.active)],
+      `insert into course_enrollments (course_id, student_id, active, source, created_by, created_line)
+       select * from unnest($1::bigint[], $2::bigint[], $3::boolean[], $4::text[], $5::bigint[], $6::int[])${ids ? ' returning id, course_id, student_id' : ''}`,
+      [
+        inserts.map((i) => i.courseId),
+        inserts.map((i) => i.studentId),
+        inserts.map((i) => i.e.active),
+        inserts.map((i) => i.e.source),
+        inserts.map((i) => i.e.created?.job ?? null),
+        inserts.map((i) => i.e.created?.line ?? null),
+      ],
     );
     if (ids) {
       const byPair = new Map(rows.map((r) => [`${r.course_id}:${r.student_id}`, Number(r.id)]));
-      for (const i of inserts) i.set(byPair.get(`${i.courseId}:${i.studentId}`)!);
+      for (const i of inserts) i.e.id = byPair.get(`${i.courseId}:${i.studentId}`)!;
     }
   }
   if (flips.length) {
+    // A source change alone is no change: updated_at moves only when `active` does.
     await client.query(
-      `update course_enrollments e set active = f.active, updated_at = now()
-         from unnest($1::bigint[], $2::boolean[]) as f(id, active) where e.id = f.id`,
-      [flips.map((f) => f.id), flips.map((f) => f.active)],
+      `update course_enrollments e set active = f.active, source = f.source,
+              updated_at = case when e.active <> f.active then now() else e.updated_at end
+         from unnest($1::bigint[], $2::boolean[], $3::text[]) as f(id, active, source) where e.id = f.id`,
+      [flips.map((f) => f.id), flips.map((f) => f.active), flips.map((f) => f.source)],
     );
   }
   markStored(roster);
@@ -179,6 +188,9 @@ function markStored(roster: Roster): void {
   for (const [student, enrollments] of roster.enrollmentsByStudent) {
     student.stored = { name: student.name, email: student.email };
     if (student.id !== null) roster.studentsById.set(student.id, student);
-    for (const e of enrollments.values()) e.storedActive = e.active;
+    for (const e of enrollments.values()) {
+      e.storedActive = e.active;
+      e.storedSource = e.source;
+    }
   }
 }

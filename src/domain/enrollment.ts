@@ -20,7 +20,12 @@ export type EnrollmentCommand = {
   name?: string;
   /** A new email for an existing student (PUT /admin/students/{id}). */
   newEmail?: string;
+  /** The feed that sends it (CONTRACT §2); absent for a write by hand. */
+  source?: string;
 };
+
+/** Which job and which file line (or command position) made a change or created a row. */
+export type Origin = { job: number; line: number | null };
 
 export type StudentState = {
   /** Database id; null until a new student is written. */
@@ -29,6 +34,8 @@ export type StudentState = {
   email: string;
   /** What the database holds; null for a student created in this roster. */
   stored: { name: string; email: string } | null;
+  /** Who created it, for a student created in this roster. */
+  created?: Origin | null;
 };
 
 export type CourseState = { id: number | null; name: string };
@@ -40,6 +47,11 @@ export type EnrollmentState = {
   active: boolean;
   /** The database's `active`; null for an enrollment created in this roster. */
   storedActive: boolean | null;
+  /** The source of the last write that made it active or found it active (CONTRACT §2). */
+  source: string | null;
+  storedSource: string | null;
+  /** Who created it, for an enrollment created in this roster. */
+  created?: Origin | null;
 };
 
 /**
@@ -69,12 +81,34 @@ export type Effects = {
   enrollments_deactivated: number;
 };
 
+export type ChangeKind =
+  | 'student_created'
+  | 'student_renamed'
+  | 'student_email_changed'
+  | 'enrollment_created'
+  | 'enrollment_activated'
+  | 'enrollment_deactivated';
+
+/**
+ * One change a command made (CONTRACT §6), with the values before and after it: names or emails
+ * for a student, `active` for an enrollment (`before` is null for a creation). `ord` orders the
+ * changes of one command: the student's creation, rename, email change, the command's own
+ * enrollment, then the other enrollments a `set` deactivated.
+ */
+export type Change =
+  | { kind: 'student_created'; ord: 0; student: StudentState; before: null; after: string }
+  | { kind: 'student_renamed'; ord: 1; student: StudentState; before: string; after: string }
+  | { kind: 'student_email_changed'; ord: 2; student: StudentState; before: string; after: string }
+  | { kind: 'enrollment_created' | 'enrollment_activated' | 'enrollment_deactivated'; ord: 3 | 4; enrollment: EnrollmentState; before: boolean | null; after: boolean };
+
 /** A command that cannot apply to the current state (decided against the database, not the input). */
 export type ApplyError = { code: 'student_not_found' | 'name_required' | 'email_taken'; column: string; message: string };
 
 export type Applied = {
   ok: true;
   effects: Effects;
+  /** What it changed, in order; `effects` counts them. */
+  changes: Change[];
   /** True when nothing changed: the command counts as `unchanged`. */
   unchanged: boolean;
   student: StudentState | null;
@@ -110,7 +144,7 @@ export function addStoredCourse(roster: Roster, row: { id: number; name: string 
 /** Puts a stored enrollment into the roster; its student and course must be there already. */
 export function addStoredEnrollment(
   roster: Roster,
-  row: { id: number; studentId: number; courseName: string; courseId: number; active: boolean },
+  row: { id: number; studentId: number; courseName: string; courseId: number; active: boolean; source?: string | null },
 ): void {
   const student = roster.studentsById.get(row.studentId);
   if (!student) throw new Error(`enrollment ${row.id}: student ${row.studentId} not loaded`);
@@ -121,20 +155,17 @@ export function addStoredEnrollment(
     course,
     active: row.active,
     storedActive: row.active,
+    source: row.source ?? null,
+    storedSource: row.source ?? null,
   });
 }
 
-const noEffects = (): Effects => ({
-  students_created: 0,
-  students_updated: 0,
-  enrollments_created: 0,
-  enrollments_activated: 0,
-  enrollments_deactivated: 0,
-});
-
-/** Applies one command to the roster, in place, and reports its effects (CONTRACT §2). */
-export function applyCommand(roster: Roster, cmd: EnrollmentCommand): ApplyOutcome {
-  const effects = noEffects();
+/**
+ * Applies one command to the roster, in place, and reports what it changed (CONTRACT §2, §6).
+ * `origin` stamps the students and enrollments it creates.
+ */
+export function applyCommand(roster: Roster, cmd: EnrollmentCommand, origin: Origin | null = null): ApplyOutcome {
+  const changes: Change[] = [];
   const found = 'id' in cmd.student ? roster.studentsById.get(cmd.student.id) : roster.studentsByEmail.get(roster.fold(cmd.student.email));
   let student: StudentState | null = found ?? null;
 
@@ -143,27 +174,30 @@ export function applyCommand(roster: Roster, cmd: EnrollmentCommand): ApplyOutco
       return fail('student_not_found', 'student_id', `no student with id ${cmd.student.id}`);
     }
     // `deactivate` never creates anything: a student that does not exist has nothing to deactivate.
-    if (cmd.action === 'deactivate') return done(effects, null, null, null);
+    if (cmd.action === 'deactivate') return done(changes, null, null, null);
     if (!cmd.name) return fail('name_required', 'name', 'a new student needs a name');
-    student = { id: null, name: cmd.name, email: cmd.student.email, stored: null };
+    student = { id: null, name: cmd.name, email: cmd.student.email, stored: null, created: origin };
     roster.studentsByEmail.set(roster.fold(student.email), student);
     roster.enrollmentsByStudent.set(student, new Map());
-    effects.students_created = 1;
+    changes.push({ kind: 'student_created', ord: 0, student, before: null, after: student.name });
   } else {
-    const renamed = cmd.name !== undefined && cmd.name !== student.name;
-    const reEmailed = cmd.newEmail !== undefined && cmd.newEmail !== student.email;
-    if (reEmailed) {
-      const holder = roster.studentsByEmail.get(roster.fold(cmd.newEmail!));
+    if (cmd.newEmail !== undefined && cmd.newEmail !== student.email) {
+      const holder = roster.studentsByEmail.get(roster.fold(cmd.newEmail));
       if (holder && holder !== student) return fail('email_taken', 'email', `email ${cmd.newEmail} belongs to another student`);
+    }
+    if (cmd.name !== undefined && cmd.name !== student.name) {
+      changes.push({ kind: 'student_renamed', ord: 1, student, before: student.name, after: cmd.name });
+      student.name = cmd.name;
+    }
+    if (cmd.newEmail !== undefined && cmd.newEmail !== student.email) {
+      changes.push({ kind: 'student_email_changed', ord: 2, student, before: student.email, after: cmd.newEmail });
       roster.studentsByEmail.delete(roster.fold(student.email));
-      student.email = cmd.newEmail!;
+      student.email = cmd.newEmail;
       roster.studentsByEmail.set(roster.fold(student.email), student);
     }
-    if (renamed) student.name = cmd.name!;
-    if (renamed || reEmailed) effects.students_updated = 1;
   }
 
-  if (cmd.courseName === undefined) return done(effects, student, null, null);
+  if (cmd.courseName === undefined) return done(changes, student, null, null);
 
   const enrollments = roster.enrollmentsByStudent.get(student)!;
   let course = roster.courses.get(roster.fold(cmd.courseName)) ?? null;
@@ -171,9 +205,9 @@ export function applyCommand(roster: Roster, cmd: EnrollmentCommand): ApplyOutco
     const enrollment = course ? enrollments.get(course) ?? null : null;
     if (enrollment?.active) {
       enrollment.active = false;
-      effects.enrollments_deactivated = 1;
+      changes.push({ kind: 'enrollment_deactivated', ord: 3, enrollment, before: true, after: false });
     }
-    return done(effects, student, course, enrollment);
+    return done(changes, student, course, enrollment);
   }
 
   if (!course) {
@@ -182,32 +216,46 @@ export function applyCommand(roster: Roster, cmd: EnrollmentCommand): ApplyOutco
   }
   let enrollment = enrollments.get(course);
   if (!enrollment) {
-    enrollment = { id: null, student, course, active: true, storedActive: null };
+    enrollment = { id: null, student, course, active: true, storedActive: null, source: null, storedSource: null, created: origin };
     enrollments.set(course, enrollment);
-    effects.enrollments_created = 1;
+    changes.push({ kind: 'enrollment_created', ord: 3, enrollment, before: null, after: true });
   } else if (!enrollment.active) {
     enrollment.active = true;
-    effects.enrollments_activated = 1;
+    changes.push({ kind: 'enrollment_activated', ord: 3, enrollment, before: false, after: true });
   }
+  // A write that makes it active or finds it active takes it over (a source change alone is no change).
+  enrollment.source = cmd.source ?? null;
   if (cmd.action === 'set') {
     for (const other of enrollments.values()) {
       if (other !== enrollment && other.active) {
         other.active = false;
-        effects.enrollments_deactivated += 1;
+        changes.push({ kind: 'enrollment_deactivated', ord: 4, enrollment: other, before: true, after: false });
       }
     }
   }
-  return done(effects, student, course, enrollment);
+  return done(changes, student, course, enrollment);
+}
+
+/** The counters of CONTRACT §4 of a command's changes: a student renamed and re-emailed is updated once. */
+export function effectsOf(changes: readonly Change[]): Effects {
+  const effects: Effects = { students_created: 0, students_updated: 0, enrollments_created: 0, enrollments_activated: 0, enrollments_deactivated: 0 };
+  for (const c of changes) {
+    if (c.kind === 'student_created') effects.students_created++;
+    else if (c.kind === 'enrollment_created') effects.enrollments_created++;
+    else if (c.kind === 'enrollment_activated') effects.enrollments_activated++;
+    else if (c.kind === 'enrollment_deactivated') effects.enrollments_deactivated++;
+  }
+  if (changes.some((c) => c.kind === 'student_renamed' || c.kind === 'student_email_changed')) effects.students_updated = 1;
+  return effects;
 }
 
 function done(
-  effects: Effects,
+  changes: Change[],
   student: StudentState | null,
   course: CourseState | null,
   enrollment: EnrollmentState | null,
 ): Applied {
-  const unchanged = Object.values(effects).every((n) => n === 0);
-  return { ok: true, effects, unchanged, student, course, enrollment };
+  return { ok: true, effects: effectsOf(changes), changes, unchanged: changes.length === 0, student, course, enrollment };
 }
 
 function fail(code: ApplyError['code'], column: string, message: string): ApplyOutcome {

@@ -10,6 +10,7 @@ import { adminStudentRoutes } from './routes/admin-students.routes.js';
 import { enrollmentRoutes } from './routes/enrollments.routes.js';
 import { courseRoutes } from './routes/courses.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { historyRoutes } from './routes/history.routes.js';
 import { importRoutes } from './routes/imports.routes.js';
 import { jobEventRoutes } from './routes/job-events.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
@@ -42,6 +43,7 @@ export function createApp(deps: Deps) {
   api.route('/', adminStudentRoutes(deps));
   api.route('/', jobRoutes(deps));
   api.route('/', jobEventRoutes(deps));
+  api.route('/', historyRoutes(deps));
   api.route('/', importRoutes(deps));
   api.route('/', studentRoutes(deps));
   api.route('/', courseRoutes(deps));

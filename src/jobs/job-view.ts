@@ -12,14 +12,44 @@ export type JobView = {
   result?: JobResult;
   /** File-level warnings of an import (e.g. ignored columns), when there are any. */
   warnings?: string[];
-  /** An import's options, so that a dry run's counts are never read as changes made. */
-  options?: ImportOptionsView;
+  /** An import's or a revert's options, so that a dry run's counts are never read as changes made. */
+  options?: ImportOptionsView | RevertOptionsView;
+  /** An import's file name (the multipart file name, or `?filename=`), when it was given one. */
+  file_name?: string | null;
+  /** A revert: the job it undoes. */
+  reverts?: string;
+  /** A job that was reverted: its revert. */
+  reverted_by?: string;
+  /** A sync awaiting approval (or held before): why, and its figures (CONTRACT §7). */
+  hold?: Hold;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
 };
 
-export type ImportOptionsView = { mode: 'set' | 'add'; dry_run: boolean };
+export type ImportOptionsView = {
+  mode: 'set' | 'add' | 'sync';
+  dry_run: boolean;
+  source?: string | null;
+  scope?: 'courses' | 'all';
+  max_deactivate_percent?: number;
+  max_deactivate?: number | null;
+  max_invalid_percent?: number;
+};
+
+export type RevertOptionsView = { dry_run: boolean; force: boolean };
+
+/** Why a sync was held, with the figures an operator needs to decide (CONTRACT §7). */
+export type Hold = {
+  reason: 'max_deactivate_percent' | 'max_deactivate' | 'max_invalid_percent';
+  deactivations: number;
+  active_in_scope: number;
+  /** The percentage compared with `threshold` (of the deactivations, or of the invalid rows). */
+  percent: number;
+  threshold: number;
+  rows: number;
+  invalid: number;
+};
 
 /** A job row as the repository reads it (JOB_VIEW_COLUMNS). */
 export type JobRecord = {
@@ -32,7 +62,11 @@ export type JobRecord = {
   result: JobResult | null;
   error: JobError | null;
   warnings?: string[] | null;
-  options?: ImportOptionsView | null;
+  options?: ImportOptionsView | RevertOptionsView | null;
+  file_name?: string | null;
+  reverts?: string | null;
+  reverted_by?: string | null;
+  hold?: Hold | null;
   created_at: Date | string;
   started_at: Date | string | null;
   finished_at: Date | string | null;
@@ -60,5 +94,9 @@ export function toJobView(r: JobRecord): JobView {
   if (r.result) view.result = r.result;
   if (r.warnings?.length) view.warnings = r.warnings;
   if (r.options) view.options = r.options;
+  if (r.type === 'import') view.file_name = r.file_name ?? null;
+  if (r.reverts) view.reverts = r.reverts;
+  if (r.reverted_by) view.reverted_by = r.reverted_by;
+  if (r.hold) view.hold = r.hold;
   return view;
 }

@@ -7,9 +7,14 @@ import { toJobView, type JobRecord, type JobView } from './job-view.js';
 
 /** The job rows: inserting queued jobs, reading their views, their row errors and their status. */
 
-// An import's options come out of its small payload; a batch's payload (up to 10,000 commands) is never read.
+// An import's or a revert's options come out of its small payload; a batch's payload (up to 10,000
+// commands) is never read. A revert that changed something (or may) is the job's `reverted_by`.
 const JOB_VIEW_COLUMNS = `id, type, status, counts, processed, total, result, error, warnings, created_at, started_at, finished_at,
-  case when type = 'import' then jsonb_build_object('mode', payload->'mode', 'dry_run', payload->'dry_run') end as options`;
+  case when type = 'import' then payload - 'upload_id' - 'size_bytes' - 'sha256' - 'scan' - 'file_name' - 'approved'
+       when type = 'revert' then jsonb_build_object('dry_run', payload->'dry_run', 'force', payload->'force') end as options,
+  case when type = 'import' then payload->>'file_name' end as file_name, reverts, hold,
+  (select r.id from jobs r where r.reverts = jobs.id and r.payload->>'dry_run' <> 'true'
+      and (r.status not in ('failed', 'cancelled') or r.processed > 0) order by r.seq desc limit 1) as reverted_by`;
 
 /** A job to insert, queued: its id, its type and payload, and its total when known. */
 export type NewJob = { id: string; total: number | null } & JobPayload;
@@ -115,4 +120,20 @@ export async function insertJobErrors(client: pg.ClientBase, jobId: string, firs
 export async function jobStatus(orm: Orm, id: string): Promise<JobStatus | null> {
   const rows = await query<{ status: JobStatus }>(orm, `select status from jobs where id = $1`, [id]);
   return rows[0]?.status ?? null;
+}
+
+/** What the history routes need to know of a job: its seq (the key of its changes) and whether its changes are previews. */
+export type JobRef = { id: string; seq: number; type: JobType; status: JobStatus; dryRun: boolean; previews: boolean };
+
+/** The job's reference, or null when there is no such job. */
+export async function findJobRef(orm: Orm, id: string): Promise<JobRef | null> {
+  const rows = await query<{ id: string; seq: string; type: JobType; status: JobStatus; dry_run: boolean; previews: boolean }>(
+    orm,
+    `select id, seq, type, status, type in ('import', 'revert') and payload->>'dry_run' = 'true' as dry_run,
+            exists (select 1 from planned_changes p where p.job_seq = jobs.seq) as previews
+       from jobs where id = $1`,
+    [id],
+  );
+  const r = rows[0];
+  return r ? { id: r.id, seq: Number(r.seq), type: r.type, status: r.status, dryRun: r.dry_run, previews: r.previews } : null;
 }

@@ -19,7 +19,9 @@ export function printJobSummary(job: JobView, out: NodeJS.WritableStream): void 
 
 /** An import's mode, and whether it was a dry run: its counts then say what it would have done, not what it did. */
 function optionLines(job: JobView): string[] {
-  if (!job.options) return [];
-  const { mode, dry_run: dryRun } = job.options;
+  const options = job.options;
+  if (!options) return [];
+  if (!('mode' in options)) return options.dry_run ? ['  dry run: nothing was changed; this is what the revert would do:'] : [];
+  const { mode, dry_run: dryRun } = options;
   return [dryRun ? `  dry run (mode ${mode}): nothing was changed; this is what the import would do:` : `  mode: ${mode}`];
 }

@@ -2,12 +2,15 @@ import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteCo
 import { z } from 'zod';
 import { batchBody, createStudentBody, enrollmentBody, updateStudentBody } from '../../commands/command.schemas.js';
 import { courseIdParams, rosterQuery } from '../routes/courses.routes.js';
+import { changesQuery, historyQuery } from '../routes/history.routes.js';
 import { importQuery } from '../routes/imports.routes.js';
 import { errorsQuery, jobListQuery } from '../routes/jobs.routes.js';
 import { studentIdParams, studentListQuery } from '../routes/students.routes.js';
 import {
   acceptedSchema,
+  changePageSchema,
   errorSchema,
+  historyPageSchema,
   idempotencyHeaders,
   jobErrorPageSchema,
   jobPageSchema,
@@ -92,6 +95,20 @@ const routes: RouteConfig[] = [
   { security: WRITE.security, method: 'post', path: `${API}/jobs/{id}/cancel`, tags: ['jobs'], summary: 'Cancel a queued or running job',
     description: 'A running job stops between batches; what it already applied stays applied and is counted.',
     request: { params: jobId }, responses: { 202: json(jobViewSchema, 'The job after the request.'), ...errorRefs(401, 403, 404, 409, 500) } },
+  // History
+  { ...READ, method: 'get', path: `${API}/jobs/{id}/changes`, tags: ['history'], summary: "A job's changes, in the order it made them",
+    description:
+      'Filter by `kind` and `course_id`. With `Accept: text/csv` or `format=csv`, the whole list as a CSV download (formula-safe). ' +
+      "A dry run's list, and a sync awaiting approval's, is what the job would change.",
+    request: { params: jobId, query: changesQuery },
+    responses: {
+      200: { description: 'A page of changes, or the whole list as CSV.', content: { 'application/json': { schema: changePageSchema }, 'text/csv': { schema: { type: 'string' } } } },
+      ...readErrors, ...errorRefs(404),
+    } },
+  { ...READ, method: 'get', path: `${API}/students/{id}/history`, tags: ['history'], summary: "A student's history, newest first",
+    description: 'Every change to the student and its enrollments whose job is still kept (JOB_RETENTION_HOURS), each with its job.',
+    request: { params: studentIdParams, query: historyQuery },
+    responses: { 200: json(historyPageSchema, 'A page of changes.'), ...readErrors, ...errorRefs(404) } },
   // Reads
   { ...READ, method: 'get', path: `${API}/students`, tags: ['reads'], summary: 'Students, filtered, by cursor pages',
     description: 'An empty parameter means absent. With `course_name`, `active` is about that enrollment; without, about any.',
@@ -136,6 +153,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     tags: [
       { name: 'writes', description: 'Admin token only. Every write accepts an `Idempotency-Key`.' },
       { name: 'jobs', description: 'Job status, row errors, cancel.' },
+      { name: 'history', description: 'What each job changed, and each student\'s history (CONTRACT §6).' },
       { name: 'reads', description: 'Both tokens may read.' },
       { name: 'operations', description: 'No token.' },
     ],

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Counts } from '../../domain/counts.js';
 import { errorStatus } from '../errors.js';
+import { CHANGE_KINDS } from '../../history/change.model.js';
+import { JOB_STATUSES, JOB_TYPES } from '../../jobs/job.model.js';
 import type { JobView } from '../../jobs/job-view.js';
 import type { StudentView } from '../../students/student-view.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../jobs/idempotency.js';
@@ -27,11 +29,37 @@ export const countsSchema = z
   })
   .meta({ id: 'Counts', description: 'What a job did so far; a single action counts as one row.' });
 
+const importOptionsSchema = z
+  .object({
+    mode: z.enum(['set', 'add', 'sync']),
+    dry_run: z.boolean(),
+    source: z.string().nullable().optional(),
+    scope: z.enum(['courses', 'all']).optional(),
+    max_deactivate_percent: z.number().optional(),
+    max_deactivate: z.number().int().nullable().optional(),
+    max_invalid_percent: z.number().optional(),
+  })
+  .meta({ id: 'ImportOptions' });
+
+const revertOptionsSchema = z.object({ dry_run: z.boolean(), force: z.boolean() }).meta({ id: 'RevertOptions' });
+
+export const holdSchema = z
+  .object({
+    reason: z.enum(['max_deactivate_percent', 'max_deactivate', 'max_invalid_percent']),
+    deactivations: z.number().int(),
+    active_in_scope: z.number().int(),
+    percent: z.number().meta({ description: 'The percentage compared with `threshold`: of the deactivations, or of the invalid rows.' }),
+    threshold: z.number(),
+    rows: z.number().int(),
+    invalid: z.number().int(),
+  })
+  .meta({ id: 'Hold', description: 'Why a roster sync awaits approval (CONTRACT §7).' });
+
 export const jobViewSchema = z
   .object({
     id: z.string().meta({ format: 'uuid' }),
-    type: z.enum(['command', 'batch', 'import']),
-    status: z.enum(['queued', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled']),
+    type: z.enum(JOB_TYPES),
+    status: z.enum(JOB_STATUSES),
     progress: z.object({
       processed: z.number().int(),
       total: z.number().int().nullable().meta({ description: 'null until known (imports count their rows first)' }),
@@ -45,9 +73,13 @@ export const jobViewSchema = z
       .meta({ description: 'Only on a completed single action.' }),
     warnings: z.array(z.string()).optional().meta({ description: 'File-level warnings of an import (e.g. ignored columns).' }),
     options: z
-      .object({ mode: z.enum(['set', 'add']), dry_run: z.boolean() })
+      .union([importOptionsSchema, revertOptionsSchema])
       .optional()
-      .meta({ description: "Only on an import: the options it was accepted with (a dry run's counts are what it would have changed)." }),
+      .meta({ description: "Only on an import or a revert: the options it was accepted with (a dry run's counts are what it would have changed)." }),
+    file_name: z.string().nullable().optional().meta({ description: 'Only on an import: the file name it was uploaded with, if any.' }),
+    reverts: z.string().meta({ format: 'uuid' }).optional().meta({ description: 'Only on a revert: the job it undoes.' }),
+    reverted_by: z.string().meta({ format: 'uuid' }).optional().meta({ description: 'On a job that was reverted: its revert.' }),
+    hold: holdSchema.optional().meta({ description: 'On a sync held for approval: why, and its figures.' }),
     created_at: isoDate,
     started_at: isoDate.nullable(),
     finished_at: isoDate.nullable(),
@@ -71,6 +103,33 @@ export const jobErrorPageSchema = z
 export const jobPageSchema = z
   .object({ items: z.array(jobViewSchema), next_cursor: z.string().nullable().meta({ description: 'null on the last page' }) })
   .meta({ id: 'JobPage' });
+
+const changeFields = {
+  kind: z.enum(CHANGE_KINDS),
+  student_id: z.number().int().nullable().meta({ description: 'null for a student a preview would create' }),
+  email: z.string().nullable(),
+  course_id: z.number().int().nullable().meta({ description: 'null for a student change, or a course a preview would create' }),
+  course_name: z.string().nullable(),
+  before: z.union([z.string(), z.boolean()]).nullable().meta({ description: 'A name (an email for `student_email_changed`), or `active` for an enrollment; null for a creation.' }),
+  after: z.union([z.string(), z.boolean()]).nullable(),
+  line: z.number().int().nullable().meta({ description: 'The file line or the command position that caused it; null for a sync\'s sweep or a revert.' }),
+};
+
+export const changeSchema = z
+  .object({ seq: z.number().int().meta({ description: 'Position in the job\'s list (1, 2, …).' }), ...changeFields })
+  .meta({ id: 'Change', description: 'One change a job made (or, for a dry run or a held sync, would make).' });
+
+export const changePageSchema = z
+  .object({ items: z.array(changeSchema), next_cursor: z.string().nullable().meta({ description: 'null on the last page' }) })
+  .meta({ id: 'ChangePage' });
+
+export const historyItemSchema = z
+  .object({ ...changeFields, job_id: z.string().meta({ format: 'uuid' }), job_type: z.enum(JOB_TYPES), at: isoDate })
+  .meta({ id: 'HistoryItem', description: 'One change to a student or its enrollments, with the job that made it.' });
+
+export const historyPageSchema = z
+  .object({ items: z.array(historyItemSchema), next_cursor: z.string().nullable().meta({ description: 'null on the last page' }) })
+  .meta({ id: 'HistoryPage' });
 
 export const studentSchema = z
   .object({
