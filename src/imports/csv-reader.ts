@@ -12,7 +12,7 @@ import { CsvError, Parser } from 'csv-parse';
 export class ImportFileError extends Error {
   override name = 'ImportFileError';
   constructor(
-    readonly code: 'empty_file' | 'not_csv' | 'missing_columns' | 'duplicate_column' | 'csv_syntax',
+    readonly code: 'empty_file' | 'not_csv' | 'not_utf8' | 'missing_columns' | 'duplicate_column' | 'csv_syntax',
     message: string,
   ) {
     super(message);
@@ -24,7 +24,7 @@ export type CsvRecord = { line: number; fields: string[] };
 
 /** A record longer than this is not a roster row: the file is not what it claims to be. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
-/** Leading bytes checked for binary content and encoding. */
+/** Leading bytes checked for binary content. */
 const SNIFF_BYTES = 64 * 1024;
 
 /** The synchronous core of csv-parse (what its stream `Parser` calls per chunk); not in its typings. */
@@ -102,20 +102,36 @@ function lineBreaksIn(fields: string[]): number {
 
 const isBlank = (fields: string[]) => fields.length === 1 && fields[0]!.trim() === '';
 
-/** Passes chunks through, refusing a file whose start is binary or not UTF-8. */
+/**
+ * Passes chunks through, refusing a file that is not text at all: UTF-16 (by its byte-order mark),
+ * or a binary file, whose first 64 KiB hold NUL bytes and bytes that are not UTF-8. Text that is
+ * only partly wrong is not refused here: bytes that are not UTF-8 anywhere are the whole-file scan's
+ * `not_utf8` (csv-scan.ts, with the line), and a NUL or another control character in a data field is
+ * that row's `invalid_character` (a NUL in the header: import-rows.ts).
+ */
 async function* sniffed(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let first = true;
   for await (const chunk of chunks) {
     if (first && chunk.length > 0) {
       first = false;
       const head = chunk.subarray(0, SNIFF_BYTES);
-      if (head.includes(0)) throw new ImportFileError('not_csv', 'the file is not CSV text: it contains NUL bytes (a binary file?)');
-      try {
-        new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
-      } catch {
-        throw new ImportFileError('not_csv', 'the file is not UTF-8 text');
+      if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+        throw new ImportFileError('not_utf8', 'the file is UTF-16 text: save it as UTF-8 (in Excel: "CSV UTF-8")');
+      }
+      if (head.includes(0) && !isUtf8Start(head)) {
+        throw new ImportFileError('not_csv', 'the file is not CSV text: it holds NUL bytes and bytes that are not UTF-8 (a binary file?)');
       }
     }
     yield chunk;
+  }
+}
+
+/** Whether `head` is UTF-8, allowing a sequence cut short at its end. */
+function isUtf8Start(head: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -6,7 +6,9 @@ import { ImportFileError } from './csv-reader.js';
  * end? With relax_quotes it fails only on a quote left open at the end of the file or on an
  * over-long record, so a byte-level quote state machine answers exactly that, ~20x faster than
  * parsing. It also counts non-blank lines outside quotes: the row total, estimated until the import
- * ends (whitespace-only lines are counted here but skipped by the reader).
+ * ends (whitespace-only lines are counted here but skipped by the reader). And it checks that every
+ * byte is UTF-8 (`not_utf8`, with the line): the reader would turn other bytes into U+FFFD, and a
+ * Latin-1 `José` would be stored as `Jos\uFFFD`.
  */
 
 const QUOTE = 0x22;
@@ -28,6 +30,35 @@ export function createCsvScanner(maxRecordBytes: number): CsvScanner {
   let recordBytes = 0;
   let content = false;
   let records = 0;
+  // UTF-8: continuation bytes still expected, and the range the next one must be in (this rules
+  // out overlong forms, surrogates and code points past U+10FFFF, as a strict decoder does).
+  let need = 0;
+  let low = 0x80;
+  let high = 0xbf;
+
+  const notUtf8 = () =>
+    new ImportFileError(
+      'not_utf8',
+      `the file is not UTF-8: line ${line} holds bytes that are not UTF-8 (a Latin-1 or Windows-1252 export?); save it as UTF-8 (in Excel: "CSV UTF-8")`,
+    );
+  /** One byte of the UTF-8 check (called only for bytes >= 0x80 or inside a sequence). */
+  const utf8 = (b: number) => {
+    if (need > 0) {
+      if (b < low || b > high) throw notUtf8();
+      need--;
+      low = 0x80;
+      high = 0xbf;
+    } else if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) low = 0xa0;
+      else if (b === 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) low = 0x90;
+      else if (b === 0xf4) high = 0x8f;
+    } else throw notUtf8();
+  };
 
   const tooLong = () =>
     new ImportFileError('csv_syntax', `the file is not valid CSV: the record at line ${line} is longer than ${maxRecordBytes} bytes`);
@@ -46,6 +77,7 @@ export function createCsvScanner(maxRecordBytes: number): CsvScanner {
     const n = chunk.length;
     for (; i < n; i++) {
       const b = chunk[i]!;
+      if (b >= 0x80 || need > 0) utf8(b);
       recordBytes++;
       if (quoting) {
         if (b === QUOTE) {
@@ -94,6 +126,7 @@ export function createCsvScanner(maxRecordBytes: number): CsvScanner {
         head = null;
         scan(start);
       }
+      if (need > 0) throw notUtf8(); // a sequence cut short by the end of the file
       if (pendingQuote) quoting = false;
       if (quoting) throw new ImportFileError('csv_syntax', `the file is not valid CSV: the quote opened at line ${openedAt} is never closed`);
       if (content) records++;

@@ -1,5 +1,5 @@
 import type { EnrollmentCommand } from '../domain/enrollment.js';
-import { parseEnrollmentFields, type FieldError, type RawEnrollmentFields } from '../domain/validation.js';
+import { parseEnrollmentFields, printable, type FieldError, type RawEnrollmentFields } from '../domain/validation.js';
 import { ImportFileError, readCsvRecordBatches, type CsvRecord } from './csv-reader.js';
 
 /**
@@ -21,11 +21,24 @@ type Known = (typeof REQUIRED)[number] | (typeof OPTIONAL)[number];
 /** Where each known column is (-1 when absent), how many fields a row has, and the warnings. */
 export type ImportHeader = { width: number; index: Record<Known, number>; warnings: string[] };
 
-/** Resolves the header record; a missing required or repeated column fails the whole file. */
+/** Warnings kept for unknown columns: the first few, then one line counting the rest (a 1 MB header made 500,000). */
+export const MAX_COLUMN_WARNINGS = 10;
+/** Characters of a column name quoted in a warning or an error. */
+const COLUMN_NAME_CHARS = 100;
+
+/**
+ * Resolves the header record; a missing required or repeated column fails the whole file, and so
+ * does a NUL in it: a header with NUL bytes is not CSV text (a binary file, or UTF-16 without a
+ * byte-order mark), whereas a NUL in a data row is only that row's `invalid_character`.
+ */
 export function resolveHeader(record: CsvRecord): ImportHeader {
+  if (record.fields.some((f) => f.includes('\u0000'))) {
+    throw new ImportFileError('not_csv', `the header (line ${record.line}) holds NUL bytes: the file is not CSV text (a binary file, or UTF-16?)`);
+  }
   const index: Record<Known, number> = { email: -1, course_name: -1, name: -1, action: -1, status: -1 };
   const warnings: string[] = [];
   const legacy: string[] = [];
+  let unknown = 0;
   record.fields.forEach((raw, i) => {
     const name = raw.trim().toLowerCase();
     if (name in index) {
@@ -34,15 +47,17 @@ export function resolveHeader(record: CsvRecord): ImportHeader {
     } else if (LEGACY.has(name)) {
       // The team columns together get one warning (CONTRACT §3), at the place of the first one.
       if (!legacy.length) warnings.push('');
-      legacy.push(raw.trim());
-    } else {
-      warnings.push(`unknown column "${raw.trim()}" is ignored`);
+      // Named once each, however often the header repeats them.
+      if (!legacy.some((c) => c.toLowerCase() === name)) legacy.push(raw.trim());
+    } else if (++unknown <= MAX_COLUMN_WARNINGS) {
+      warnings.push(`unknown column "${printable(raw.trim(), COLUMN_NAME_CHARS)}" is ignored`);
     }
   });
   if (legacy.length) {
     const list = legacy.map((c) => `"${c}"`).join(', ');
     warnings[warnings.indexOf('')] = `legacy column${legacy.length > 1 ? 's' : ''} ${list} ${legacy.length > 1 ? 'are' : 'is'} ignored (teams were removed)`;
   }
+  if (unknown > MAX_COLUMN_WARNINGS) warnings.push(`${unknown - MAX_COLUMN_WARNINGS} more unknown columns are ignored`);
   const missing = REQUIRED.filter((c) => index[c] === -1);
   if (missing.length) {
     const seen = record.fields.slice(0, 10).map((f) => JSON.stringify(f.slice(0, 40))).join(', ');
@@ -61,7 +76,7 @@ export function toImportRow(record: CsvRecord, header: ImportHeader, mode: 'set'
   if (fields.length !== header.width) {
     return {
       line,
-      errors: [{ line, column: null, code: 'field_count', message: `expected ${header.width} fields, got ${fields.length}`, value: clip(fields.join(',')) }],
+      errors: [{ line, column: null, code: 'field_count', message: `expected ${header.width} fields, got ${fields.length}`, value: joinedExcerpt(fields) }],
     };
   }
   const { index } = header;
@@ -74,10 +89,18 @@ export function toImportRow(record: CsvRecord, header: ImportHeader, mode: 'set'
   };
   const parsed = parseEnrollmentFields(raw, mode);
   if (parsed.ok) return { line, command: parsed.command };
-  return { line, errors: parsed.errors.map((e) => ({ ...e, value: e.value === null ? null : clip(e.value), line })) };
+  return { line, errors: parsed.errors.map((e) => ({ ...e, value: e.value === null ? null : printable(e.value, MAX_VALUE_CHARS), line })) };
 }
 
-const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 500)}…` : s);
+/** Characters of the offending value a row error keeps (its message quotes fewer). */
+export const MAX_VALUE_CHARS = 500;
+
+/** The row's fields joined by commas, as a stored row error's value: cut at MAX_VALUE_CHARS without joining a huge row first. */
+function joinedExcerpt(fields: string[]): string {
+  let out = '';
+  for (let i = 0; i < fields.length && out.length <= MAX_VALUE_CHARS; i++) out += (i ? ',' : '') + fields[i]!.slice(0, MAX_VALUE_CHARS + 1);
+  return printable(out, MAX_VALUE_CHARS);
+}
 
 /** The header and the data records of a file, in order. An empty file fails as a whole. */
 export async function* readImportRecords(
