@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, launchChromium } from './support/browser.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
-import { exited, freePort, spawnApi, spawnWorker, until } from './support/processes.js';
+import { exited, freePort, spawnApi, spawnWorker, waitForApi } from './support/processes.js';
+import { waitFor } from './support/wait.js';
 
 /**
  * The admin page in a real browser (Debian's chromium through playwright-core) against a real API
@@ -72,7 +73,7 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
     base = `http://127.0.0.1:${port}`;
     api = spawnApi(config, port);
     worker = spawnWorker(config);
-    await until('the API to answer', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true);
+    await waitForApi(base);
     browser = await launchChromium();
   });
 
@@ -170,7 +171,7 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
       body: 'email,course_name,name\nother@uni.edu,Art 100,Other Client\n',
     });
     const { job_id: jobId } = await res.json();
-    await until('the other import to finish', async () => {
+    await waitFor('the other import to finish', async () => {
       const job = await (await fetch(`${base}/api/v1/jobs/${jobId}`, { headers: { Authorization: `Bearer ${config.adminToken}` } })).json();
       return job.status === 'completed';
     });

@@ -10,7 +10,8 @@ import { formatProgress } from '../src/cli/enroll/progress.js';
 import type { Deps } from '../src/process/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
-import { exited, freePort, spawnApi, spawnWorker, until } from './support/processes.js';
+import { exited, freePort, spawnApi, spawnWorker, waitForApi } from './support/processes.js';
+import { waitFor } from './support/wait.js';
 
 const ENROLL = resolve('bin/enroll.js');
 const UUID = /^[0-9a-f-]{36}$/;
@@ -64,7 +65,7 @@ beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   children = [spawnApi(config, port), spawnWorker(config)];
-  await until('the API to answer', () => fetch(`${url}/healthz`).then((r) => r.ok, () => false), 30_000, 100);
+  await waitForApi(url);
 });
 afterAll(async () => {
   for (const child of children) child.kill('SIGTERM');
@@ -139,12 +140,12 @@ describe('enroll import (no wait), status, errors, export', () => {
     expect(jobId).toMatch(UUID);
 
     let job: any;
-    await until('the import to finish', async () => {
+    await waitFor('the import to finish', async () => {
       const status = await enroll(['status', jobId], { ENROLL_TOKEN: config.readToken });
       expect(status.code).toBe(0);
       job = JSON.parse(status.stdout);
       return job.status === 'completed_with_errors';
-    }, 20_000, 100);
+    }, { timeoutMs: 20_000, everyMs: 100 });
     expect(job).toMatchObject({ id: jobId, type: 'import', counts: { rows: 2, valid: 1, invalid: 1 } });
 
     const errors = await enroll(['errors', jobId]);

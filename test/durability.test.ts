@@ -7,7 +7,8 @@ import { closeWorkers, startWorkers } from '../workers/index.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
 import { send } from './support/jobs.js';
-import { exited, spawnWorker, until } from './support/processes.js';
+import { exited, spawnWorker } from './support/processes.js';
+import { waitFor } from './support/wait.js';
 
 const config = testConfig();
 let api: Deps;
@@ -42,7 +43,7 @@ describe('durable accept: Redis losing everything loses no accepted command', ()
     try {
       const report = await reconcileOnce(workerDeps, 0);
       expect(report?.requeued).toBe(40);
-      await until('all jobs applied', async () => (await unfinished()) === 0);
+      await waitFor('all jobs applied', async () => (await unfinished()) === 0);
       expect(await sql(`select count(*)::int as n from course_enrollments where active`)).toEqual([{ n: 40 }]);
       expect((await reconcileOnce(workerDeps, 0))?.requeued).toBe(0);
     } finally {
@@ -61,14 +62,14 @@ describe('exactly-once effect on at-least-once delivery', () => {
       expect((await send(app, 'POST', '/admin/enrollments/batch', { commands })).status).toBe(202);
     }
     const first = spawnWorker(config);
-    await until('the first worker to finish some jobs', async () => (await unfinished()) < BATCHES - 4, 60_000, 20);
+    await waitFor('the first worker to finish some jobs', async () => (await unfinished()) < BATCHES - 4, { timeoutMs: 60_000, everyMs: 20 });
     first.kill('SIGKILL');
     expect(await exited(first)).toBe('SIGKILL');
     expect(await unfinished()).toBeGreaterThan(0);
 
     const second = spawnWorker(config);
     try {
-      await until('every job to finish', async () => (await unfinished()) === 0, 120_000, 100);
+      await waitFor('every job to finish', async () => (await unfinished()) === 0, { timeoutMs: 120_000, everyMs: 100 });
     } finally {
       second.kill('SIGTERM');
       expect(await exited(second)).toBe(0);

@@ -8,6 +8,7 @@ import { studentExportStream } from '../src/students/student-export.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { seeder } from './support/seed.js';
 import { ADMIN, READER } from './support/env.js';
+import { waitFor } from './support/wait.js';
 
 let deps: Deps;
 let app: ReturnType<typeof createApp>;
@@ -26,14 +27,8 @@ const exportCsv = (headers: Record<string, string> = READER) => app.request('/ap
 const records = (text: string): string[][] => parse(text, { relax_column_count: false });
 const pgClientsInUse = () => (knexOf(deps.orm).client as { pool: { numUsed(): number } }).pool.numUsed();
 
-/** Polls `check` until it holds or the deadline passes. */
-async function eventually(check: () => Promise<boolean> | boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Waits until the export has given every database client back to the pool. */
+const clientsGivenBack = () => waitFor('every database client back in the pool', () => pgClientsInUse() === 0, { timeoutMs: 5_000, everyMs: 20 });
 
 describe('GET /admin/students/export.csv: columns and content (CONTRACT §4 Reads)', () => {
   it('is an attachment of text/csv with the contract columns; course_name is the active enrollment', async () => {
@@ -117,7 +112,7 @@ describe('GET /admin/students/export.csv: streaming from a database cursor', () 
     expect(rows.slice(1).map((r) => Number(r[0]))).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1));
     expect(rows[3]).toEqual(['3', 'student-3', 's3@example.org', 'Math', 'true', '', '', '']);
     expect(rows[4]).toEqual(['4', 'student-4', 's4@example.org', '', 'false', '', '', '']);
-    await eventually(() => pgClientsInUse() === 0);
+    await clientsGivenBack();
   });
 
   it('gives the database client back when the reader disconnects half-way', async () => {
@@ -126,7 +121,7 @@ describe('GET /admin/students/export.csv: streaming from a database cursor', () 
     const reader = res.body!.getReader();
     await reader.read();
     await reader.cancel();
-    await eventually(() => pgClientsInUse() === 0);
+    await clientsGivenBack();
     const open = await sql(
       `select count(*)::int as n from pg_stat_activity where state like 'idle in transaction%' and query like '%student_export%'`,
     );
@@ -139,19 +134,19 @@ describe('GET /admin/students/export.csv: streaming from a database cursor', () 
     const reader = res.body!.getReader();
     await reader.read();
     // Backpressure holds the export between batches, inside its transaction: end its connection there.
-    await eventually(async () => {
+    await waitFor('the export to wait between batches', async () => {
       const killed = await sql<{ ok: boolean }>(
         `select pg_terminate_backend(pid) as ok from pg_stat_activity
           where query like 'fetch forward % from student_export' and pid <> pg_backend_pid()`,
       );
       return killed.length > 0;
-    });
+    }, { timeoutMs: 5_000, everyMs: 20 });
     await expect(
       (async () => {
         for (let r = await reader.read(); !r.done; r = await reader.read());
       })(),
     ).rejects.toThrow();
-    await eventually(() => pgClientsInUse() === 0);
+    await clientsGivenBack();
   });
 
   it('gives the database client back when the reader takes nothing for too long', async () => {
@@ -159,7 +154,7 @@ describe('GET /admin/students/export.csv: streaming from a database cursor', () 
     const stream = studentExportStream(deps.orm, deps.logger, 200);
     const reader = stream.getReader();
     await reader.read();
-    await eventually(() => pgClientsInUse() === 0);
+    await clientsGivenBack();
     await expect(reader.read()).rejects.toThrow(/took nothing/);
   });
 });
@@ -173,10 +168,10 @@ describe('GET /admin/students/export.csv: concurrency', () => {
     expect(refused.headers.get('retry-after')).toBe('30');
     expect((await refused.json()).error.code).toBe('unavailable');
     await Promise.all(open.map((r) => r.text()));
-    await eventually(async () => {
+    await waitFor('an export to be accepted again', async () => {
       const res = await exportCsv();
       await res.text().catch(() => {});
       return res.status === 200;
-    });
+    }, { timeoutMs: 5_000, everyMs: 20 });
   });
 });

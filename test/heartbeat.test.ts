@@ -7,7 +7,8 @@ import type { Deps } from '../src/process/deps.js';
 import { startHeartbeat } from '../src/process/readiness.js';
 import { createTestDeps } from './support/deps.js';
 import { testConfig } from './support/env.js';
-import { exited, spawnService, until } from './support/processes.js';
+import { exited, spawnService } from './support/processes.js';
+import { waitFor } from './support/wait.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'heartbeat-'));
 const silent = testConfig();
@@ -25,9 +26,8 @@ describe('the worker heartbeat (docker-compose health check of a worker)', () =>
   it('is written while PostgreSQL and Redis answer, and withheld when Redis does not', async () => {
     const file = path.join(dir, 'up');
     const stop = startHeartbeat(deps, file, deps.logger, 50);
-    await until('a heartbeat', async () => statSafe(file) !== null, 5_000);
-    const first = statSafe(file)!;
-    await until('a second heartbeat', async () => statSafe(file)! > first, 5_000);
+    const first = await waitFor('a heartbeat', () => statSafe(file), { timeoutMs: 5_000 });
+    await waitFor('a second heartbeat', () => statSafe(file)! > first, { timeoutMs: 5_000 });
     stop();
 
     // A worker's connection, as in a real worker: it retries for ever.
@@ -57,7 +57,7 @@ describe('the worker heartbeat (docker-compose health check of a worker)', () =>
     const file = path.join(dir, 'worker');
     const worker = spawnService('workers/main.ts', silent, { WORKER_HEARTBEAT_FILE: file });
     try {
-      await until('the worker heartbeat', async () => statSafe(file) !== null, 30_000, 100);
+      await waitFor('the worker heartbeat', () => statSafe(file), { timeoutMs: 30_000, everyMs: 100 });
       expect(await healthCheck(file)).toEqual({ code: 0, stderr: '' });
     } finally {
       worker.kill('SIGTERM');

@@ -10,9 +10,11 @@ import { toStagedBatch } from '../src/imports/staged-batch.js';
 import { createImportWorker } from '../workers/imports.worker.js';
 import { startRelay } from '../src/jobs/relay.js';
 import type { RunningWorker } from '../workers/running-worker.js';
-import { finished, jobErrors, pollJob, rosterSnapshot, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
+import { jobErrors, uploadCsv } from './support/imports.js';
+import { waitForJob } from './support/jobs.js';
+import { rosterSnapshot } from './support/roster.js';
 
 /**
  * CONTRACT §2: an import means applying its valid rows one by one, in file order. A reference
@@ -218,7 +220,7 @@ describe('end to end through CSV text, the upload and the worker', () => {
         await truncateAll(api);
         const csv = `\ufeff${COLUMNS.join(',')}\r\n${rows.map((r) => COLUMNS.map((c) => quote(r[c])).join(',')).join('\r\n')}\r\n`;
         const res = await uploadCsv(app, csv, { query: `mode=${mode}` });
-        const job = await pollJob(app, res.body.job_id, finished);
+        const job = await waitForJob(app, res.body.job_id);
         const expected = model(rows, mode);
         expect(job.counts).toEqual(expected.counts);
         expect((await jobErrors(app, job.id)).map((e) => ({ line: e.line, code: e.code }))).toEqual(expected.errors);

@@ -3,10 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/process/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import type { JobView } from '../src/jobs/job-view.js';
-import { cleanCsv, finished, pollJob, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, testConfig } from './support/env.js';
-import { exited, spawnWorker, until } from './support/processes.js';
+import { cleanCsv, uploadCsv } from './support/imports.js';
+import { getJob, jobFinished, waitForJob } from './support/jobs.js';
+import { exited, spawnWorker } from './support/processes.js';
+import { waitFor } from './support/wait.js';
 
 /**
  * Exact resume (issue 4): real worker processes, killed with SIGKILL or stopped with SIGTERM in
@@ -34,10 +36,9 @@ const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnec
 const worker = async (expected: number) => {
   const child = spawnWorker(config);
   children.push(child);
-  await until(`${expected} import worker(s) connected`, async () => (await api.queues.imports.getWorkersCount()) >= expected, 30_000);
+  await waitFor(`${expected} import worker(s) connected`, async () => (await api.queues.imports.getWorkersCount()) >= expected, { timeoutMs: 30_000 });
   return child;
 };
-const view = async (id: string) => (await (await app.request(`/api/v1/jobs/${id}`, { headers: ADMIN })).json()) as JobView;
 
 /**
  * `n` rows: every 1000th has a bad email (a row error); every 100th repeats the previous row's
@@ -92,11 +93,12 @@ describe('a worker killed with SIGKILL mid-import', () => {
     const id = res.body.job_id;
 
     // While it runs, progress moves at least once a second.
-    let last = await pollJob(app, id, (j) => j.progress.processed > 0, 60_000);
+    let last = await waitForJob(app, id, (j) => j.progress.processed > 0, { timeoutMs: 60_000 });
     let lastChange = Date.now();
     let longestGap = 0;
-    while (last.progress.processed < 25_000) {
-      const now = await view(id);
+    await waitFor('25,000 rows processed', async () => {
+      if (last.progress.processed >= 25_000) return true;
+      const now = await getJob(app, id);
       expect(now.status).toBe('running');
       if (now.progress.processed !== last.progress.processed) {
         longestGap = Math.max(longestGap, Date.now() - lastChange);
@@ -104,18 +106,18 @@ describe('a worker killed with SIGKILL mid-import', () => {
         last = now;
       }
       if (Date.now() - lastChange > 5_000) throw new Error('no progress for 5 s');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return false;
+    }, { timeoutMs: 100_000, everyMs: 20 });
     expect(longestGap).toBeLessThan(1_000);
     expect(last.progress.total).toBe(100_000);
 
     first.kill('SIGKILL');
     expect(await exited(first)).toBe('SIGKILL');
-    const atKill = (await view(id)).progress.processed;
+    const atKill = (await getJob(app, id)).progress.processed;
     expect(atKill).toBeLessThan(100_000);
 
     const second = await worker(1);
-    const job = await pollJob(app, id, finished, 90_000);
+    const job = await waitForJob(app, id, jobFinished, { timeoutMs: 90_000 });
     await expectExactlyOnce(job, counts);
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
@@ -129,21 +131,21 @@ describe('a worker stopped with SIGTERM mid-import', () => {
     const first = await worker(1);
     const res = await uploadCsv(app, csv);
     const id = res.body.job_id;
-    await pollJob(app, id, (j) => j.progress.processed >= 2_000, 60_000);
+    await waitForJob(app, id, (j) => j.progress.processed >= 2_000, { timeoutMs: 60_000 });
     // The second worker is connected and idle, ready to take the job when it is handed back.
     const second = await worker(2);
-    expect((await view(id)).status).toBe('running');
+    expect((await getJob(app, id)).status).toBe('running');
 
     const stoppedAt = Date.now();
     first.kill('SIGTERM');
     expect(await exited(first)).toBe(0);
-    const handedBack = (await view(id)).progress.processed;
+    const handedBack = (await getJob(app, id)).progress.processed;
     expect(handedBack).toBeLessThan(200_000);
     // Taken over without waiting for a stalled-job check (lock 10 s + check every 5 s).
-    await pollJob(app, id, (j) => j.progress.processed > handedBack || finished(j), 6_000);
+    await waitForJob(app, id, (j) => j.progress.processed > handedBack || jobFinished(j), { timeoutMs: 6_000 });
     expect(Date.now() - stoppedAt).toBeLessThan(8_000);
 
-    const job = await pollJob(app, id, finished, 60_000);
+    const job = await waitForJob(app, id, jobFinished, { timeoutMs: 60_000 });
     await expectExactlyOnce(job, counts);
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
@@ -166,7 +168,7 @@ describe('a whole-file check cut short (worker killed while checking)', () => {
       const importer = createImportWorker(workerDeps, { batchRows: 1_000 });
       const relay = startRelay(workerDeps);
       try {
-        const job = await pollJob(app, id, finished);
+        const job = await waitForJob(app, id);
         expect(job).toMatchObject({ status: 'failed', error: { code: 'csv_syntax' }, counts: { rows: 0 }, progress: { processed: 0 } });
       } finally {
         await Promise.all([importer.close(), relay.close()]);
@@ -195,7 +197,7 @@ describe('PostgreSQL dropping every connection mid-import (as in a restart)', ()
     const child = await worker(1);
     const res = await uploadCsv(app, csv);
     const id = res.body.job_id as string;
-    await pollJob(app, id, (j) => j.progress.processed >= 5_000, 60_000);
+    await waitForJob(app, id, (j) => j.progress.processed >= 5_000, { timeoutMs: 60_000 });
 
     // Every other session of the database goes: the worker's, and ours (the pool recovers).
     const pg = (await import('pg')).default;
@@ -207,19 +209,19 @@ describe('PostgreSQL dropping every connection mid-import (as in a restart)', ()
     expect(rows[0].n).toBeGreaterThan(0);
     let job: JobView | undefined;
     try {
-      await until('the import to finish', async () => {
+      await waitFor('the import to finish', async () => {
         const r = await admin.query(`select status from jobs where id = $1`, [id]);
         return !['queued', 'running'].includes(r.rows[0].status);
-      }, 90_000, 200);
+      }, { timeoutMs: 90_000, everyMs: 200 });
     } finally {
       await admin.end();
     }
     // Our own pool may hand out a dead connection once before it notices.
-    await until('the API to read again', async () => {
+    await waitFor('the API to read again', async () => {
       const r = await app.request(`/api/v1/jobs/${id}`, { headers: ADMIN });
       if (r.status === 200) job = (await r.json()) as JobView;
       return r.status === 200;
-    }, 10_000, 100);
+    }, { timeoutMs: 10_000, everyMs: 100 });
     await expectExactlyOnce(job!, counts);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);

@@ -10,9 +10,12 @@ import { storeUpload } from '../src/imports/upload.service.js';
 import { insertJob } from '../src/jobs/job.repository.js';
 import { startRelay } from '../src/jobs/relay.js';
 import type { RunningWorker } from '../workers/running-worker.js';
-import { cleanCsv, finished, jobErrors, pollJob, rosterSnapshot, uploadCsv } from './imports.support.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, testConfig } from './support/env.js';
+import { cleanCsv, jobErrors, uploadCsv } from './support/imports.js';
+import { jobFinished, waitForJob } from './support/jobs.js';
+import { rosterSnapshot } from './support/roster.js';
+import { waitFor } from './support/wait.js';
 
 let api: Deps;
 let workerDeps: Deps;
@@ -38,7 +41,7 @@ const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnec
 
 // An import a test left running would deadlock with the truncation: let it finish first.
 beforeEach(async () => {
-  await pollUntil(async () => (await sql(`select count(*)::int as n from jobs where status in ('queued', 'running')`))[0].n === 0, 30_000);
+  await waitFor('every job to finish', async () => (await sql(`select count(*)::int as n from jobs where status in ('queued', 'running')`))[0].n === 0, { everyMs: 20 });
   await truncateAll(api);
 });
 
@@ -47,7 +50,7 @@ async function importCsv(csv: string | Buffer, query?: string) {
   const res = await uploadCsv(app, csv, { query });
   expect(res.status).toBe(202);
   expect(res.body).toEqual({ job_id: expect.any(String), status_url: `/api/v1/jobs/${res.body.job_id}` });
-  return pollJob(app, res.body.job_id, finished);
+  return waitForJob(app, res.body.job_id);
 }
 
 // Line numbers are the file's (header = line 1); line 4 spans lines 4-5; lines 6 and 7 are blank.
@@ -226,7 +229,7 @@ describe('upload (CONTRACT §4 POST /admin/imports)', () => {
     form.append('file', new Blob([DIRTY], { type: 'text/csv' }), 'roster.csv');
     const res = await app.request('/api/v1/admin/imports', { method: 'POST', headers: ADMIN, body: form });
     expect(res.status).toBe(202);
-    const job = await pollJob(app, ((await res.json()) as any).job_id, finished);
+    const job = await waitForJob(app, ((await res.json()) as any).job_id);
     expect(job.counts).toEqual(DIRTY_COUNTS);
     const [upload] = await sql(`select size_bytes from uploads where job_id = ?`, [job.id]);
     expect(Number(upload.size_bytes)).toBe(Buffer.byteLength(DIRTY));
@@ -242,8 +245,8 @@ describe('upload (CONTRACT §4 POST /admin/imports)', () => {
         { id: broken.body.job_id, total: null, scan: { error: { code: 'csv_syntax', message: expect.stringContaining('line 32') } } },
       ]),
     );
-    expect((await pollJob(app, broken.body.job_id, finished)).error).toEqual({ code: 'csv_syntax', message: jobs.find((j) => j.total === null).scan.error.message });
-    expect((await pollJob(app, good.body.job_id, finished)).status).toBe('completed');
+    expect((await waitForJob(app, broken.body.job_id)).error).toEqual({ code: 'csv_syntax', message: jobs.find((j) => j.total === null).scan.error.message });
+    expect((await waitForJob(app, good.body.job_id)).status).toBe('completed');
   });
 
   it('checks the whole stored file itself for a job accepted without that scan (by an older API)', async () => {
@@ -255,7 +258,7 @@ describe('upload (CONTRACT §4 POST /admin/imports)', () => {
         await insertJob(client, { id, type: 'import', payload, total: null });
         await markUploadStored(client, { id: file.uploadId, jobId: id, sizeBytes: file.sizeBytes, sha256: file.sha256 });
       });
-      return pollJob(app, id, finished);
+      return waitForJob(app, id);
     };
     const broken = await acceptWithoutScan(`${cleanCsv(30)}"Broken,b@example.edu,Math\n`);
     expect(broken).toMatchObject({ status: 'failed', error: { code: 'csv_syntax' }, counts: { rows: 0 } });
@@ -378,19 +381,19 @@ describe('Idempotency-Key on uploads', () => {
 
   it('a repeat while the first upload still streams gets 409; the first then succeeds', async () => {
     const { first, release } = slowUpload(key);
-    await pollUntil(async () => (await sql(`select count(*)::int as n from idempotency_keys`))[0].n === 1);
+    await waitFor('the first upload to hold its key', async () => (await sql(`select count(*)::int as n from idempotency_keys`))[0].n === 1, { timeoutMs: 10_000, everyMs: 20 });
     const repeat = await uploadCsv(app, 'email,course_name,name\nslow@example.edu,Math,Slow\n', { headers: key });
     expect(repeat.status).toBe(409);
     release();
     const res = await first;
     expect(res.status).toBe(202);
-    const job = await pollJob(app, ((await res.json()) as any).job_id, finished);
+    const job = await waitForJob(app, ((await res.json()) as any).job_id);
     expect(job.counts.students_created).toBe(1);
   });
 
   it('an upload purged mid-stream as abandoned is never answered 202', async () => {
     const { first, release } = slowUpload();
-    await pollUntil(async () => (await sql(`select count(*)::int as n from uploads`))[0].n === 1);
+    await waitFor('the first upload to be receiving', async () => (await sql(`select count(*)::int as n from uploads`))[0].n === 1, { timeoutMs: 10_000, everyMs: 20 });
     // As if it had gone quiet for long: the next upload purges it.
     await sql(`update uploads set touched_at = now() - interval '1 hour'`);
     expect((await uploadCsv(app, cleanCsv(2))).status).toBe(202);
@@ -413,12 +416,12 @@ describe('progress and cancel', () => {
   it('shows progress while running and stops at the next batch on cancel, keeping and counting what it applied', async () => {
     const res = await uploadCsv(app, cleanCsv(6_000));
     const id = res.body.job_id;
-    const running = await pollJob(app, id, (j) => j.progress.processed > 0 || finished(j));
+    const running = await waitForJob(app, id, (j) => j.progress.processed > 0 || jobFinished(j));
     expect(running.status).toBe('running');
     expect(running.progress.total).toBe(6_000);
     const cancel = await app.request(`/api/v1/jobs/${id}/cancel`, { method: 'POST', headers: ADMIN });
     expect(cancel.status).toBe(202);
-    const job = await pollJob(app, id, finished);
+    const job = await waitForJob(app, id);
     expect(job.status).toBe('cancelled');
     expect(job.progress.processed).toBeLessThan(6_000);
     expect(job.counts.rows).toBe(job.progress.processed);
@@ -430,18 +433,10 @@ describe('progress and cancel', () => {
   it('applies imports one at a time in the order they were accepted', async () => {
     const a = await uploadCsv(app, cleanCsv(400, { course: () => 'First' }));
     const b = await uploadCsv(app, cleanCsv(400, { course: () => 'Second' }));
-    const jobA = await pollJob(app, a.body.job_id, finished);
-    const jobB = await pollJob(app, b.body.job_id, finished);
+    const jobA = await waitForJob(app, a.body.job_id);
+    const jobB = await waitForJob(app, b.body.job_id);
     expect(new Date(jobA.finished_at!).getTime()).toBeLessThanOrEqual(new Date(jobB.started_at!).getTime());
     const active = await sql(`select c.name, count(*)::int as n from course_enrollments e join courses c on c.id = e.course_id where e.active group by 1`);
     expect(active).toEqual([{ name: 'Second', n: 400 }]);
   });
 });
-
-async function pollUntil(check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -11,8 +11,8 @@ import type { RunningWorker } from '../workers/running-worker.js';
 import { truncateAll } from './support/deps.js';
 import { READER } from './support/env.js';
 import { send, waitForJob } from './support/jobs.js';
-import { until } from './support/processes.js';
 import { createTestService, type TestService } from './support/service.js';
+import { waitFor } from './support/wait.js';
 
 let service: TestService;
 let api: Deps;
@@ -119,12 +119,12 @@ describe('the event stream and its client', () => {
 
     await messages.return(undefined); // cancels the body, as a disconnecting client does
     let settled = reads;
-    await until('the stream to stop reading', async () => {
+    await waitFor('the stream to stop reading', async () => {
       const before = reads;
       await new Promise((r) => setTimeout(r, 50));
       settled = reads;
       return settled === before;
-    }, 5_000, 0);
+    }, { timeoutMs: 5_000, everyMs: 0 });
     await new Promise((r) => setTimeout(r, 200)); // 20 poll intervals: a live stream would read ~20 times
     expect(reads).toBe(settled);
   });

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import type { Deps } from '../src/process/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
-import { exited, freePort, spawnApi, spawnService, spawnWorker, until } from './support/processes.js';
+import { exited, freePort, spawnApi, spawnService, spawnWorker, waitForApi } from './support/processes.js';
+import { waitFor } from './support/wait.js';
 
 const config = testConfig();
 let deps: Deps;
@@ -21,7 +22,7 @@ describe('SIGTERM (CONTRACT §5)', () => {
     const port = await freePort();
     const api = spawnApi(config, port);
     const url = `http://127.0.0.1:${port}`;
-    await until('the API to answer', async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok === true, 30_000, 100);
+    await waitForApi(url);
     const auth = { Authorization: `Bearer ${config.adminToken}`, 'Content-Type': 'application/json' };
     // No worker runs: the job stays queued and its event stream stays open.
     const accepted = await (await fetch(`${url}/api/v1/admin/enrollments`, { method: 'POST', headers: auth, body: JSON.stringify({ email: 'a@x.edu', name: 'A', course_name: 'Art' }) })).json();
@@ -44,7 +45,7 @@ describe('SIGTERM (CONTRACT §5)', () => {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     const url = `http://127.0.0.1:${port}`;
-    await until('the API to answer', async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok === true, 60_000, 100);
+    await waitForApi(url, 60_000);
     npm.kill('SIGTERM');
     expect(await exited(npm)).toBe(0);
     // Not left behind, orphaned and still listening.
@@ -60,7 +61,7 @@ describe('SIGTERM (CONTRACT §5)', () => {
     const worker = spawnService('workers/main.ts', testConfig({ REDIS_URL: 'redis://127.0.0.1:1' }), { LOG_LEVEL: 'info' }, 'pipe');
     let out = '';
     worker.stdout!.on('data', (chunk) => (out += chunk));
-    await until('the worker to start', async () => out.includes('workers started'), 30_000, 100);
+    await waitFor('the worker to start', () => out.includes('workers started'), { timeoutMs: 30_000, everyMs: 100 });
     const stoppedAt = Date.now();
     worker.kill('SIGTERM');
     expect(await exited(worker)).toBe(0);
@@ -69,7 +70,7 @@ describe('SIGTERM (CONTRACT §5)', () => {
 
   it('a worker closes its connections and exits 0', async () => {
     const worker = spawnWorker(config);
-    await until('the worker to connect', async () => (await deps.queues.commands.getWorkers()).length > 0, 30_000, 100);
+    await waitFor('the worker to connect', async () => (await deps.queues.commands.getWorkers()).length > 0, { timeoutMs: 30_000, everyMs: 100 });
     worker.kill('SIGTERM');
     expect(await exited(worker)).toBe(0);
   });

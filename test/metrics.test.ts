@@ -18,11 +18,12 @@ import { createCommandWorker } from '../workers/commands.worker.js';
 import { createImportWorker } from '../workers/imports.worker.js';
 import { closeWorkers, startWorkers } from '../workers/index.js';
 import type { RunningWorker } from '../workers/running-worker.js';
-import { cleanCsv, pollJob } from './imports.support.js';
+import { cleanCsv } from './support/imports.js';
 import { truncateAll } from './support/deps.js';
 import { ADMIN, TEST_DATABASE_URL } from './support/env.js';
-import { send, waitForJob } from './support/jobs.js';
+import { getJob, jobFinished, send, waitForJob } from './support/jobs.js';
 import { createTestService, type TestService } from './support/service.js';
+import { waitFor } from './support/wait.js';
 
 let service: TestService;
 let api: Deps;
@@ -85,13 +86,11 @@ describe('GET /metrics', () => {
     const ids = [single, failing].map((r) => r.body.job_id as string).concat([await importRes.json(), await dryRun.json()].map((b) => b.job_id));
     for (const id of ids) await waitForJob(app, id);
     // BullMQ marks a job completed just after PostgreSQL says it is finished: wait for the queues too.
-    const deadline = Date.now() + 10_000;
-    let done = await scrape();
-    while (done.get('enroll_queue_jobs{queue="imports",state="completed"}') !== 2 || done.get('enroll_queue_jobs{queue="commands",state="completed"}') !== 2) {
-      if (Date.now() > deadline) throw new Error('BullMQ did not report the jobs completed');
-      await new Promise((r) => setTimeout(r, 50));
-      done = await scrape();
-    }
+    const done = await waitFor('BullMQ to report the jobs completed', async () => {
+      const samples = await scrape();
+      const completed = (queue: string) => samples.get(`enroll_queue_jobs{queue="${queue}",state="completed"}`);
+      return completed('imports') === 2 && completed('commands') === 2 && samples;
+    }, { timeoutMs: 10_000 });
 
     expect(done.get('enroll_jobs{type="command",status="completed"}')).toBe(1);
     expect(done.get('enroll_jobs{type="command",status="failed"}')).toBe(1);
@@ -171,7 +170,6 @@ async function holdApplyLock(): Promise<() => Promise<void>> {
   };
 }
 
-const FINAL = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
 const jobIdOf = async (res: Response) => ((await res.json()) as { job_id: string }).job_id;
 const cancel = (id: string) => send(app, 'POST', `/jobs/${id}/cancel`, {});
 
@@ -266,10 +264,10 @@ describe('counters of finished jobs and applied rows (kept in PostgreSQL, so ret
     const id = await jobIdOf(await uploadCsv(cleanCsv(10_000, { from: 1_000 })));
     let applied = 0;
     for (let pause = 1; pause <= 2; pause++) {
-      await pollJob(app, id, (j) => j.counts.valid > applied || FINAL.has(j.status));
+      await waitForJob(app, id, (j) => j.counts.valid > applied || jobFinished(j));
       const release = await holdApplyLock(); // the import stops at its next batch boundary
       try {
-        const job = await pollJob(app, id, () => true);
+        const job = await getJob(app, id);
         expect(job.status).toBe('running');
         const rows = (await counters()).rowsApplied - before.rowsApplied;
         expect(rows).toBe(job.counts.valid); // exactly the batches committed so far
@@ -281,7 +279,7 @@ describe('counters of finished jobs and applied rows (kept in PostgreSQL, so ret
         await release();
       }
     }
-    const job = await pollJob(app, id, (j) => FINAL.has(j.status));
+    const job = await waitForJob(app, id);
     expect(job).toMatchObject({ status: 'cancelled', counts: { valid: applied } });
     expect(growth(before, await counters())).toEqual({ finished: { 'import/cancelled': 1 }, rowsApplied: applied });
   });

@@ -4,9 +4,9 @@ import { createApp, type App } from '../src/http/app.js';
 import { handOverOnce, startRelay } from '../src/jobs/relay.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, testConfig } from './support/env.js';
+import { cleanCsv, uploadCsv } from './support/imports.js';
 import { send } from './support/jobs.js';
-import { until } from './support/processes.js';
-import { cleanCsv, uploadCsv } from './imports.support.js';
+import { waitFor } from './support/wait.js';
 
 /** The hand-over of accepted jobs to BullMQ (a transactional outbox): the API commits, a relay enqueues. */
 
@@ -100,7 +100,7 @@ describe('the API only commits; a relay hands each job to BullMQ once', () => {
       await new Promise((r) => setTimeout(r, 300));
       const started = Date.now();
       await acceptCommands(1);
-      await until('the job to reach BullMQ', async () => (await waiting()).commands === 1, 5_000, 20);
+      await waitFor('the job to reach BullMQ', async () => (await waiting()).commands === 1, { timeoutMs: 5_000, everyMs: 20 });
       expect(Date.now() - started).toBeLessThan(1_500);
     } finally {
       await relay.close();

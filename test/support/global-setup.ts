@@ -4,6 +4,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '../../src/db/migrate.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './env.js';
+import { waitFor } from './wait.js';
 
 const adminUrl = () => {
   const u = new URL(TEST_DATABASE_URL);
@@ -47,14 +48,12 @@ function dockerAvailable(): boolean {
 
 /** Waits for PostgreSQL and Redis; starts them with docker compose when they are down and Docker runs. */
 async function ensureServices(): Promise<void> {
-  if ((await postgresAnswers()) && (await redisAnswers())) return;
+  const bothAnswer = async () => (await postgresAnswers()) && (await redisAnswers());
+  if (await bothAnswer()) return;
   if (dockerAvailable()) {
     execFileSync('docker', ['compose', 'up', '-d', '--wait', 'postgres', 'redis'], { stdio: 'inherit' });
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if ((await postgresAnswers()) && (await redisAnswers())) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const up = await waitFor('PostgreSQL and Redis to answer', bothAnswer, { timeoutMs: 60_000, everyMs: 500 }).then(() => true, () => false);
+    if (up) return;
   }
   throw new Error(
     `tests need PostgreSQL at DATABASE_URL=${TEST_DATABASE_URL} and Redis at REDIS_URL=${TEST_REDIS_URL}: ` +

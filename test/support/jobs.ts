@@ -2,20 +2,40 @@ import { expect } from 'vitest';
 import type { App } from '../../src/http/app.js';
 import type { JobView } from '../../src/jobs/job-view.js';
 import { ADMIN } from './env.js';
+import { waitFor, type WaitOptions } from './wait.js';
 
-const FINISHED = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
+/** The final statuses of CONTRACT §4, written out here so the tests hold the code to the contract. */
+const FINISHED = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
 
-/** Polls GET /jobs/{id} until the job has finished, or fails after `timeoutMs`. */
-export async function waitForJob(app: App, jobId: string, timeoutMs = 20_000): Promise<JobView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await app.request(`/api/v1/jobs/${jobId}`, { headers: ADMIN });
-    expect(res.status).toBe(200);
-    const job = (await res.json()) as JobView;
-    if (FINISHED.includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Whether a job has reached a final status. */
+export const jobFinished = (job: JobView): boolean => FINISHED.has(job.status);
+
+/** GET /jobs/{id} with the admin token; the answer must be a 200. */
+export async function getJob(app: App, jobId: string): Promise<JobView> {
+  const res = await app.request(`/api/v1/jobs/${jobId}`, { headers: ADMIN });
+  expect(res.status).toBe(200);
+  return (await res.json()) as JobView;
+}
+
+/**
+ * Watches a job through GET /jobs/{id} until `done(job)` holds (by default: until it has
+ * finished) and returns the job as it was then; fails after `timeoutMs`, showing the job last seen.
+ */
+export async function waitForJob(
+  app: App,
+  jobId: string,
+  done: (job: JobView) => boolean = jobFinished,
+  { timeoutMs = 30_000, everyMs = 20 }: WaitOptions = {},
+): Promise<JobView> {
+  let last: JobView | undefined;
+  return waitFor(
+    () => `job ${jobId} (last seen: ${JSON.stringify(last)})`,
+    async () => {
+      last = await getJob(app, jobId);
+      return done(last) && last;
+    },
+    { timeoutMs, everyMs },
+  );
 }
 
 /** POSTs (or PUTs) JSON with the admin token and returns status and parsed body. */
@@ -27,3 +47,4 @@ export async function send(app: App, method: string, path: string, body: unknown
   });
   return { status: res.status, body: (await res.json()) as any };
 }
+

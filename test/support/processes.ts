@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { Config } from '../../src/process/config.js';
+import { waitFor } from './wait.js';
 
 /**
  * Starts one of the service's entry points as a real process with the test's config. Always
@@ -50,11 +51,7 @@ export function exited(child: ChildProcess): Promise<number | NodeJS.Signals | n
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
 }
 
-/** Polls `check` until it returns true, or throws after `timeoutMs`. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** Waits until an API process answers `GET /healthz` at `base` (say `http://127.0.0.1:3000`). */
+export async function waitForApi(base: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(`the API at ${base} to answer`, async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, { timeoutMs, everyMs: 100 });
 }
