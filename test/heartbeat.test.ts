@@ -7,6 +7,7 @@ import type { Deps } from '../src/process/deps.js';
 import { startHeartbeat } from '../src/process/readiness.js';
 import { createTestDeps } from './support/deps.js';
 import { testConfig } from './support/env.js';
+import { captureLogs } from './support/logs.js';
 import { exited, spawnService } from './support/processes.js';
 import { waitFor } from './support/wait.js';
 
@@ -34,8 +35,10 @@ describe('the worker heartbeat (docker-compose health check of a worker)', () =>
     const cutOff = await createTestDeps('worker', testConfig({ REDIS_URL: 'redis://127.0.0.1:1' }));
     try {
       const none = path.join(dir, 'down');
-      const stopDown = startHeartbeat(cutOff, none, cutOff.logger, 50);
-      await new Promise((r) => setTimeout(r, 500));
+      const { lines, logger } = captureLogs();
+      const stopDown = startHeartbeat(cutOff, none, logger('warn'), 50);
+      // A beat has looked at PostgreSQL and Redis, found Redis down and said so: it had its chance to write.
+      await waitFor('a beat to withhold the heartbeat', () => lines.some((l) => l.msg === 'not ready: heartbeat withheld'), { timeoutMs: 10_000 });
       stopDown();
       expect(statSafe(none)).toBeNull();
     } finally {

@@ -107,26 +107,35 @@ describe('GET /jobs/{id}/events (Server-Sent Events)', () => {
 describe('the event stream and its client', () => {
   it('keeps a quiet stream open with comments, and stops reading the job when the client leaves', async () => {
     const jobId = await acceptBatch(); // no workers: it stays queued
-    let reads = 0;
-    // The real read of the job, counted.
-    const countingRead = (id: string) => (reads++, findJob(api.orm, id));
-    const eventsApp = new Hono().route('/', jobEventRoutes(api, { pollMs: 10, runningEveryMs: 1_000, keepaliveMs: 50 }, countingRead));
-    const res = await eventsApp.request(`/jobs/${jobId}/events`);
-    const messages = readSse(res.body!);
-    expect((await messages.next()).value).toMatchObject({ event: 'progress' });
-    expect((await messages.next()).value).toEqual({ comment: 'keepalive' });
-    expect(reads).toBeGreaterThan(2);
+    /** A stream of the job's events whose reads of the job (the real ones) are counted in `reads`. */
+    const countedStream = async (keepaliveMs: number) => {
+      const counted = { reads: 0, messages: undefined as unknown as AsyncGenerator<SseMessage> };
+      const read = (id: string) => (counted.reads++, findJob(api.orm, id));
+      const eventsApp = new Hono().route('/', jobEventRoutes(api, { pollMs: 10, runningEveryMs: 1_000, keepaliveMs }, read));
+      counted.messages = readSse((await eventsApp.request(`/jobs/${jobId}/events`)).body!);
+      return counted;
+    };
+    const leaving = await countedStream(50);
+    expect((await leaving.messages.next()).value).toMatchObject({ event: 'progress' });
+    expect((await leaving.messages.next()).value).toEqual({ comment: 'keepalive' });
+    expect(leaving.reads).toBeGreaterThan(2);
+    // A second stream of the same job stays open: its reads count the polls the first one had the chance to make.
+    const staying = await countedStream(60_000);
+    try {
+      expect((await staying.messages.next()).value).toMatchObject({ event: 'progress' });
 
-    await messages.return(undefined); // cancels the body, as a disconnecting client does
-    let settled = reads;
-    await waitFor('the stream to stop reading', async () => {
-      const before = reads;
-      await new Promise((r) => setTimeout(r, 50));
-      settled = reads;
-      return settled === before;
-    }, { timeoutMs: 5_000, everyMs: 0 });
-    await new Promise((r) => setTimeout(r, 200)); // 20 poll intervals: a live stream would read ~20 times
-    expect(reads).toBe(settled);
+      await leaving.messages.return(undefined); // cancels the body, as a disconnecting client does
+      const pollsOfStaying = (n: number) => {
+        const target = staying.reads + n;
+        return waitFor(`${n} polls of the open stream`, () => staying.reads >= target, { timeoutMs: 10_000, everyMs: 5 });
+      };
+      await pollsOfStaying(5); // a read under way when the client left may still land
+      const settled = leaving.reads;
+      await pollsOfStaying(20); // 20 poll intervals: a live stream would read ~20 times
+      expect(leaving.reads).toBe(settled);
+    } finally {
+      await staying.messages.return(undefined);
+    }
   });
 
   it('sends progress at least once a second while the job runs, even without news', async () => {

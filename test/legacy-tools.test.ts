@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LOCKS } from '../src/db/locks.js';
 import { initORM, type Orm } from '../src/db/orm.js';
 import {
   auditLegacyEnrollments,
@@ -10,6 +11,7 @@ import {
 } from '../src/legacy/legacy.repository.js';
 import { truncateAll } from './support/deps.js';
 import { TEST_DATABASE_URL } from './support/env.js';
+import { waitFor } from './support/wait.js';
 
 let orm: Orm;
 const sql = <T = Record<string, unknown>>(q: string, params: unknown[] = []) =>
@@ -282,7 +284,14 @@ describe('with the legacy tables', () => {
     await lockTaken;
     let done = false;
     const backfill = backfillEnrollments(orm).then((r) => ((done = true), r));
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor('the backfill to queue for the apply lock', async () => {
+      const waiting = await sql(
+        `select l.pid from pg_locks l join pg_database d on d.oid = l.database
+          where l.locktype = 'advisory' and l.objid = ? and not l.granted and d.datname = current_database()`,
+        [LOCKS.apply],
+      );
+      return waiting.length > 0;
+    }, { timeoutMs: 10_000 });
     expect(done).toBe(false);
     release();
     await holder;

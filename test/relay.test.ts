@@ -94,13 +94,15 @@ describe('the API only commits; a relay hands each job to BullMQ once', () => {
   });
 
   it('a running relay wakes on the commit itself, well before its 2-second safety net', async () => {
+    // A job accepted before the relay starts: its hand-over is the relay's first pass (the catch-up
+    // it makes once it listens), so a job accepted after that can only come with a wake-up.
+    await acceptCommands(1);
     const relay = startRelay(api);
     try {
-      // Let its first pass (catching up on startup) go by, then accept.
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor("the relay's first pass", async () => (await waiting()).commands === 1, { timeoutMs: 5_000, everyMs: 20 });
       const started = Date.now();
       await acceptCommands(1);
-      await waitFor('the job to reach BullMQ', async () => (await waiting()).commands === 1, { timeoutMs: 5_000, everyMs: 20 });
+      await waitFor('the job to reach BullMQ', async () => (await waiting()).commands === 2, { timeoutMs: 5_000, everyMs: 20 });
       expect(Date.now() - started).toBeLessThan(1_500);
     } finally {
       await relay.close();

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/process/deps.js';
 import type { App } from '../src/http/app.js';
@@ -8,16 +6,11 @@ import type { RunningWorker } from '../workers/running-worker.js';
 import { truncateAll } from './support/deps.js';
 import { ADMIN } from './support/env.js';
 import { waitForJob } from './support/jobs.js';
+import { captureLogs } from './support/logs.js';
 import { createTestService, type TestService } from './support/service.js';
 
 /** The JSON lines the API and the worker logged, captured in memory. */
-const lines: Array<Record<string, unknown>> = [];
-const capture = new Writable({
-  write(chunk, _encoding, done) {
-    for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-    done();
-  },
-});
+const { lines, logger } = captureLogs();
 
 let service: TestService;
 let api: Deps;
@@ -25,7 +18,7 @@ let workers: RunningWorker[];
 let app: App;
 
 beforeAll(async () => {
-  service = await createTestService({ workerLogger: pino({ level: 'info' }, capture), apiLogger: pino({ level: 'info' }, capture) });
+  service = await createTestService({ workerLogger: logger('info'), apiLogger: logger('info') });
   ({ api, app } = service);
   workers = await startWorkers(service.workerDeps);
   await truncateAll(api);
