@@ -48,3 +48,10 @@ export async function send(app: App, method: string, path: string, body: unknown
   return { status: res.status, body: (await res.json()) as any };
 }
 
+/** Sends a write, checks its 202 answer, and waits for its job to finish. */
+export async function applyWrite(app: App, method: string, path: string, body: unknown): Promise<JobView> {
+  const res = await send(app, method, path, body);
+  expect(res.status).toBe(202);
+  expect(res.body).toEqual({ job_id: expect.any(String), status_url: `/api/v1/jobs/${res.body.job_id}` });
+  return waitForJob(app, res.body.job_id);
+}

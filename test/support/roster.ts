@@ -12,3 +12,12 @@ export async function rosterSnapshot(deps: Pick<Deps, 'orm'>) {
   return { students, courses, enrollments };
 }
 
+/** The names of the courses a student (by email, any letter case) is active in, sorted. */
+export async function activeCoursesOf(deps: Pick<Deps, 'orm'>, email: string): Promise<string[]> {
+  const rows = await deps.orm.em.getConnection().execute<Array<{ name: string }>>(
+    `select c.name from course_enrollments e join courses c on c.id = e.course_id join students s on s.id = e.student_id
+      where lower(s.email) = lower(?) and e.active order by c.name`,
+    [email],
+  );
+  return rows.map((r) => r.name);
+}
