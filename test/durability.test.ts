@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LOCKS } from '../src/db/locks.js';
 import type { Deps } from '../src/process/deps.js';
 import { createApp, type App } from '../src/http/app.js';
 import { reconcileOnce } from '../src/jobs/reconciler.js';
@@ -82,7 +83,7 @@ describe('exactly-once effect on at-least-once delivery', () => {
     }
     expect(await sql(`select count(*)::int as n from students`)).toEqual([{ n: BATCHES * PER_BATCH }]);
     expect(await sql(`select count(*)::int as n from course_enrollments where active`)).toEqual([{ n: BATCHES * PER_BATCH }]);
-  });
+  }, 240_000); // its waits alone may take 60 s + 120 s on a busy machine
 });
 
 describe('the reconciler across processes', () => {
@@ -93,11 +94,11 @@ describe('the reconciler across processes', () => {
       // Another process mid-pass holds the lock for as long as we look.
       const { withPgClient } = await import('../src/db/orm.js');
       await withPgClient(holder.orm, async (other) => {
-        await other.query('select pg_advisory_lock(727003)');
+        await other.query('select pg_advisory_lock($1)', [LOCKS.reconcile]);
         try {
           expect(await reconcileOnce(workerDeps, 0)).toBeNull();
         } finally {
-          await other.query('select pg_advisory_unlock(727003)');
+          await other.query('select pg_advisory_unlock($1)', [LOCKS.reconcile]);
         }
       });
       const idle = await sql(`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`);
