@@ -5,6 +5,7 @@ import { startApi } from '../../src/process/server.js';
 import { createTestDeps, truncateAll } from '../support/deps.js';
 import { ADMIN, testConfig } from '../support/env.js';
 import { freePort } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Issue 15 item 6: a slow honest upload is never cut by a wall clock; what ends a request is a
@@ -32,6 +33,7 @@ afterAll(async () => {
   await deps?.close();
 });
 
+/** The pace of a slow client (what these tests are about), never a wait for the server. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A raw connection to the API, recording what it receives and when it was closed. */
@@ -74,8 +76,7 @@ describe('slow clients (issue 15 item 6)', () => {
       socket.write(csv.slice(at, at + size));
       await sleep(IDLE_MS / 4);
     }
-    const deadline = Date.now() + 10_000;
-    while (!received().includes('\r\n\r\n{') && Date.now() < deadline) await sleep(20);
+    await waitFor(() => `the answer (received: ${JSON.stringify(received())})`, () => received().includes('\r\n\r\n{'), { timeoutMs: 10_000, everyMs: 20 });
     expect(Date.now() - started).toBeGreaterThan(3 * IDLE_MS);
     expect(received()).toMatch(/^HTTP\/1\.1 202 /);
     socket.end();
@@ -92,8 +93,7 @@ describe('slow clients (issue 15 item 6)', () => {
     expect(closedAfter).toBeGreaterThan(0);
     expect(closedAfter).toBeGreaterThanOrEqual(IDLE_MS * 0.9);
     socket.destroy();
-    const deadline = Date.now() + 5_000;
-    while ((await uploadsLeft()) > before && Date.now() < deadline) await sleep(50);
+    await waitFor('the partial upload to be deleted', async () => (await uploadsLeft()) <= before, { timeoutMs: 5_000 });
     expect(await uploadsLeft()).toBe(before);
   });
 
@@ -123,12 +123,11 @@ describe('slow clients (issue 15 item 6)', () => {
     expect(await Promise.race([extraClosed, after(IDLE_MS / 2, false)])).toBe(true);
     for (const c of held) c.socket.destroy();
     await Promise.all(held.map((c) => c.closed));
-    const deadline = Date.now() + 5_000;
     let status = 0;
-    while (status !== 200 && Date.now() < deadline) {
+    await waitFor(() => `the service to answer again (last status ${status})`, async () => {
       status = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
-      if (status !== 200) await sleep(50);
-    }
+      return status === 200;
+    }, { timeoutMs: 5_000 });
     expect(status).toBe(200);
   });
 });

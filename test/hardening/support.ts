@@ -5,6 +5,7 @@ import type { Deps } from '../../src/process/deps.js';
 import { createImportWorker } from '../../workers/imports.worker.js';
 import { createTestDeps, truncateAll } from '../support/deps.js';
 import { ADMIN, testConfig } from '../support/env.js';
+import { jobFinished, waitForJob } from '../support/jobs.js';
 
 /** Helpers of the hardening tests (not a test file): an API and an import worker on one queue prefix. */
 
@@ -30,8 +31,6 @@ export async function startImportRig(batchRows = 50): Promise<ImportRig> {
   };
 }
 
-const FINISHED = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
-
 /** Uploads a CSV (a raw text/csv body) and returns the 202's job id. */
 export async function upload(app: App, csv: string | Buffer, query = ''): Promise<string> {
   const res = await app.request(`/api/v1/admin/imports${query ? `?${query}` : ''}`, {
@@ -42,17 +41,6 @@ export async function upload(app: App, csv: string | Buffer, query = ''): Promis
   const body = (await res.json()) as { job_id: string };
   if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(body)}`);
   return body.job_id;
-}
-
-/** Polls the job until it has finished. */
-export async function finishedJob(app: App, id: string, timeoutMs = 60_000): Promise<JobView & Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = (await (await app.request(`/api/v1/jobs/${id}`, { headers: ADMIN })).json()) as JobView;
-    if (FINISHED.has(job.status)) return job as JobView & Record<string, any>;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Every row error of a job, through GET /jobs/{id}/errors. */
@@ -67,7 +55,8 @@ export async function rowErrors(app: App, id: string): Promise<Array<{ line: num
 }
 
 /** Upload, then the finished job: its view. */
-export const importCsv = async (app: App, csv: string | Buffer, query = '') => finishedJob(app, await upload(app, csv, query));
+export const importCsv = async (app: App, csv: string | Buffer, query = '') =>
+  (await waitForJob(app, await upload(app, csv, query), jobFinished, { timeoutMs: 60_000 })) as JobView & Record<string, any>;
 
 /** `n` clean rows after the header `name,email,course_name`, numbered from `from`. */
 export function rows(n: number, from = 0): string[] {
