@@ -12,6 +12,13 @@ export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
 const tooLarge = () => new AppError('too_large', `the body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
 
 /**
+ * Deepest nesting of arrays and objects a write body may have (a batch is 3 deep). Deeper bodies
+ * are refused before JSON.parse: 16 MiB of `[[[…` took seconds of the event loop to parse, and the
+ * Idempotency-Key fingerprint (a recursive canonical JSON) overflowed the stack on it: a 500.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
  * Parses a JSON body with a zod schema: malformed JSON or a bad field is a 400 naming the field,
  * a body over MAX_JSON_BODY_BYTES a 413 (refused on its Content-Length, or as soon as the bytes
  * streamed in pass the limit).
@@ -19,6 +26,7 @@ const tooLarge = () => new AppError('too_large', `the body is larger than ${MAX_
 export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   if (Number(c.req.header('content-length')) > MAX_JSON_BODY_BYTES) throw tooLarge();
   const text = await readBodyText(c);
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw new AppError('invalid', `the body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -63,6 +71,23 @@ async function readBodyText(c: Context): Promise<string> {
     incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
   return (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+}
+
+/** Whether JSON `text` opens more than `max` arrays and objects at once (brackets inside strings do not count). */
+function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return true;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return false;
 }
 
 /** The request's Idempotency-Key header (1 to 255 characters), or null without one. */

@@ -1,5 +1,5 @@
 import { csvLine } from '../downloads/csv-line.js';
-import { pullStream, STALL_MS } from '../downloads/pull-stream.js';
+import { DOWNLOAD_MAX_MS, pullStream, STALL_MS } from '../downloads/pull-stream.js';
 import type { Orm } from '../db/orm.js';
 import { withPgClient } from '../db/orm.js';
 import type { Logger } from '../process/logger.js';
@@ -13,9 +13,16 @@ const exportLine = (row: ExportRow) => csvLine([row.id, row.name, row.email, row
 /**
  * Every student as CSV, produced as the reader pulls: one database batch is fetched only once the
  * previous one has been taken, so memory stays flat whatever the number of students. The pg
- * client goes back to the pool when the export ends, fails, or its reader goes away or hangs.
+ * client goes back to the pool when the export ends, fails, or its reader goes away, hangs, or
+ * takes longer than `maxMs` for the whole download.
  */
-export function studentExportStream(orm: Orm, log: Logger, stallMs = STALL_MS, onEnd?: () => void): ReadableStream<Uint8Array> {
+export function studentExportStream(
+  orm: Orm,
+  log: Logger,
+  stallMs = STALL_MS,
+  onEnd?: () => void,
+  maxMs = DOWNLOAD_MAX_MS,
+): ReadableStream<Uint8Array> {
   return pullStream(
     'student export',
     log,
@@ -24,6 +31,6 @@ export function studentExportStream(orm: Orm, log: Logger, stallMs = STALL_MS, o
         await write(csvLine([...EXPORT_COLUMNS]));
         for await (const batch of fetchStudentExportBatches(client)) await write(batch.map(exportLine).join(''));
       }),
-    { stallMs, onEnd },
+    { stallMs, maxMs, onEnd },
   );
 }

@@ -29,10 +29,31 @@ export function queueBoardRoutes(deps: Pick<Deps, 'queues' | 'config'>) {
     options: { uiConfig: { boardTitle: 'Enrollment queues' } },
   });
   return new Hono<AppEnv>()
+    .use(noFraming())
     .use(sameOriginWrites())
     .use(adminOnly({ admin: deps.config.adminToken, read: deps.config.readToken }))
     .use(withoutExternalLinks())
     .route('/', board.registerPlugin());
+}
+
+const NO_FRAMING = { 'X-Frame-Options': 'DENY', 'Content-Security-Policy': "frame-ancestors 'none'" } as const;
+
+/**
+ * No page may frame the board, not even its own origin's: a framing page could lead a user's click
+ * onto the board's buttons, which the same-origin check of its writes would then let through
+ * (clickjacking). On every answer, errors included; a policy Bull Board sets itself is kept.
+ */
+function noFraming() {
+  return createMiddleware<AppEnv>(async function noFramingMiddleware(c, next) {
+    // Before next(): answers built later on this context (c.json in the error handler) carry them too.
+    for (const [name, value] of Object.entries(NO_FRAMING)) c.header(name, value);
+    await next();
+    c.res.headers.set('X-Frame-Options', NO_FRAMING['X-Frame-Options']);
+    const policy = c.res.headers.get('Content-Security-Policy');
+    if (!policy?.includes('frame-ancestors')) {
+      c.res.headers.set('Content-Security-Policy', policy ? `${policy}; frame-ancestors 'none'` : NO_FRAMING['Content-Security-Policy']);
+    }
+  });
 }
 
 /** `<link>` elements (stylesheets, preconnects) whose href is another host: `https://…` or `//…`. */
