@@ -51,6 +51,7 @@ describe('with the legacy tables', () => {
       missing_to_reactivate: 1,
       missing_orphaned: 1,
       coverage_percent: 14.28,
+      student_coverage_percent: 66.66,
       missing_examples: [
         { course_id: 1, student_id: 1, action: 'create', course_name: 'Physics 201', student_email: 's1@uni.edu' },
         { course_id: 1, student_id: 2, action: 'create', course_name: 'Physics 201', student_email: 's2@uni.edu' },

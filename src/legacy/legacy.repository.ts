@@ -27,7 +27,11 @@ export type MissingPair = {
   student_email: string | null;
 };
 
-/** The audit figures; `coverage_percent` is `pairs_covered / pairs_total`, 100 with no pairs. */
+/**
+ * The audit figures. `coverage_percent` is per pair, `pairs_covered / pairs_total`;
+ * `student_coverage_percent` is per student, as the legacy script reported it:
+ * `students_with_any_enrollment / students_with_active_membership`. Each is 100 when there is nothing to cover.
+ */
 export type LegacyAudit = {
   active_memberships: number;
   memberships_without_course: number;
@@ -40,6 +44,7 @@ export type LegacyAudit = {
   missing_to_reactivate: number;
   missing_orphaned: number;
   coverage_percent: number;
+  student_coverage_percent: number;
   missing_examples: MissingPair[];
 };
 
@@ -100,14 +105,15 @@ export async function auditLegacyEnrollments(orm: Orm, examples = 5): Promise<Le
       missing_to_reactivate: pairs.reactivate,
       missing_orphaned: pairs.orphaned,
       coverage_percent: coveragePercent(pairs.covered, pairs.total),
+      student_coverage_percent: coveragePercent(members.students_with_any_enrollment, members.students_with_active_membership),
       missing_examples: await listMissingPairs(client, examples),
     };
   });
 }
 
 /**
- * Percentage of legacy pairs with an active enrollment, rounded DOWN to two decimals so that
- * 100 means every pair is covered; 100 when there are no pairs.
+ * `covered / total` as a percentage, rounded DOWN to two decimals so that 100 means all are
+ * covered; 100 when there is nothing to cover.
  */
 export function coveragePercent(covered: number, total: number): number {
   return total === 0 ? 100 : Math.floor((covered * 10_000) / total) / 100;

@@ -31,7 +31,9 @@ export function formatAudit(a: LegacyAudit): string {
     `    with an active enrollment:                       ${a.pairs_covered}`,
     `    without one:                                     ${a.pairs_missing}` +
       `  (${a.missing_to_create} to create, ${a.missing_to_reactivate} to reactivate, ${a.missing_orphaned} orphaned)`,
-    `  coverage (pairs with an active enrollment / all pairs): ${a.coverage_percent.toFixed(2)}%`,
+    `  pair coverage (pairs with an active enrollment / all pairs): ${a.coverage_percent.toFixed(2)}%`,
+    // The figure of the legacy script this audit replaces, which operators compare with.
+    `  student coverage (students with an enrollment record / students with an active membership, as the legacy script): ${a.student_coverage_percent.toFixed(2)}%`,
   ];
   if (a.missing_examples.length > 0) {
     lines.push(`  examples of pairs without an active enrollment:`, ...a.missing_examples.map(describePair));
