@@ -8,6 +8,7 @@ import { STALL_MS } from '../../src/downloads/pull-stream.js';
 import { createTestDeps, truncateAll } from '../support/deps.js';
 import { ADMIN, READER } from '../support/env.js';
 import { send } from '../support/jobs.js';
+import { waitFor } from '../support/wait.js';
 
 /** Issue 15 item 8 (the parts outside the queue backend): each smaller finding, with its test. */
 
@@ -23,6 +24,7 @@ afterAll(async () => {
   await deps.close();
 });
 const sql = (q: string, params: unknown[] = []) => deps.orm.em.getConnection().execute(q, params);
+/** The pace of a slow reader (what the export test is about), never a wait for the service. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('CSV downloads: the formula guard holds for ;-separated spreadsheets', () => {
@@ -67,8 +69,7 @@ describe('an export is bounded as a whole, not only per write', () => {
     })();
     await expect(reading).rejects.toThrow(/longer than 800 ms/);
     expect(Date.now() - started).toBeLessThan(2_500);
-    const deadline = Date.now() + 5_000;
-    while ((!ended || inUse() > 0) && Date.now() < deadline) await sleep(20);
+    await waitFor(() => `the export to end and give its client back (ended: ${ended}, in use: ${inUse()})`, () => ended && inUse() === 0, { timeoutMs: 5_000, everyMs: 20 });
     expect({ ended, inUse: inUse() }).toEqual({ ended: true, inUse: 0 });
   });
 });
