@@ -25,20 +25,33 @@ export async function* multipartFile(
   }
   if (!body) throw new AppError('invalid', `the multipart body has no field named "${FILE_FIELD}"`);
   const input = Readable.fromWeb(body);
+  const invalid = (err: unknown) =>
+    err instanceof AppError ? err : new AppError('invalid', `not a valid multipart/form-data body: ${(err as Error).message}`);
   let found = false;
   const file = new Promise<Readable>((resolve, reject) => {
     parser.on('file', (name, stream) => {
       if (name === FILE_FIELD && !found) {
         found = true;
         resolve(stream);
-      } else stream.resume();
+      } else {
+        // Skipped, but listened to: a part cut short errors its stream, and an 'error' without a
+        // listener is an uncaught exception that ends the process (the parser reports it anyway).
+        stream.on('error', () => {});
+        stream.resume();
+      }
     });
-    parser.on('error', (err) => reject(new AppError('invalid', `not a valid multipart/form-data body: ${(err as Error).message}`)));
+    parser.on('error', (err) => reject(invalid(err)));
     parser.on('close', () => reject(new AppError('invalid', `the multipart body has no field named "${FILE_FIELD}"`)));
     input.on('error', reject);
   });
   file.catch(() => {}); // awaited below
-  const closed = new Promise<void>((resolve) => parser.on('close', resolve));
+  // The whole body parsed to its closing boundary, or why not (a later part cut short fails the upload too).
+  const closed = new Promise<void>((resolve, reject) => {
+    parser.on('close', resolve);
+    parser.on('error', (err) => reject(invalid(err)));
+    input.on('error', (err) => reject(invalid(err)));
+  });
+  closed.catch(() => {}); // awaited below
   input.pipe(parser);
   const stream = await file;
   // A parse error after the file began must fail the upload, not end it early.
@@ -46,7 +59,12 @@ export async function* multipartFile(
   input.on('error', (err) => stream.destroy(err));
   let complete = false;
   try {
-    for await (const piece of stream) yield piece as Buffer;
+    // A body cut short (no closing boundary) fails here with busboy's own error: a 400, not a 500.
+    try {
+      for await (const piece of stream) yield piece as Buffer;
+    } catch (err) {
+      throw invalid(err);
+    }
     complete = true;
   } finally {
     if (!complete) {
