@@ -4,7 +4,7 @@ import { createApp, type App } from '../../src/http/app.js';
 import { knexOf } from '../../src/db/orm.js';
 import type { Deps } from '../../src/process/deps.js';
 import { studentExportStream } from '../../src/students/student-export.js';
-import { STALL_MS } from '../../src/downloads/pull-stream.js';
+import { pullStream, STALL_MS } from '../../src/downloads/pull-stream.js';
 import { createTestDeps, truncateAll } from '../support/deps.js';
 import { ADMIN, READER } from '../support/env.js';
 import { send } from '../support/jobs.js';
@@ -71,6 +71,29 @@ describe('an export is bounded as a whole, not only per write', () => {
     expect(Date.now() - started).toBeLessThan(2_500);
     await waitFor(() => `the export to end and give its client back (ended: ${ended}, in use: ${inUse()})`, () => ended && inUse() === 0, { timeoutMs: 5_000, everyMs: 20 });
     expect({ ended, inUse: inUse() }).toEqual({ ended: true, inUse: 0 });
+  });
+});
+
+describe('a download nobody reads (the answer to a HEAD) holds nothing (found by the fuzzing)', () => {
+  const inUse = () => (knexOf(deps.orm).client as { pool: { numUsed(): number } }).pool.numUsed();
+
+  it('HEAD of the export opens no database snapshot and holds no pooled connection', async () => {
+    await sql(`insert into students (name, email) select 'student-' || n, 's' || n || '@example.org' from generate_series(1, 20000) n`);
+    for (let i = 0; i < 3; i++) {
+      const res = await app.request('/api/v1/admin/students/export.csv', { method: 'HEAD', headers: READER });
+      expect(res.status).toBe(200);
+    }
+    await sleep(100);
+    expect(inUse()).toBe(0);
+    expect(await sql(`select count(*)::int as n from pg_stat_activity where query like '%student_export%' and pid <> pg_backend_pid()`)).toEqual([{ n: 0 }]);
+  });
+
+  it('a download never read is abandoned after its first-read wait: onEnd runs (the export slot is given back), nothing was produced', async () => {
+    let produced = false;
+    let ended = 0;
+    pullStream('test download', deps.logger, async () => void (produced = true), { firstReadMs: 200, onEnd: () => ended++ });
+    await sleep(400);
+    expect({ produced, ended }).toEqual({ produced: false, ended: 1 });
   });
 });
 
