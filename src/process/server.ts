@@ -1,5 +1,6 @@
-import { serve, type ServerType } from '@hono/node-server';
-import type { Server } from 'node:http';
+import { getRequestListener, RequestError, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Deps } from './deps.js';
 import { createApp } from '../http/app.js';
 
@@ -26,18 +27,48 @@ function serverLimits(config: Deps['config']) {
     apply(server: Server) {
       server.setTimeout(idle);
       server.maxConnections = config.httpMaxConnections;
+      server.on('clientError', answerClientError);
     },
   };
+}
+
+/** Node's codes for what its HTTP parser refuses, as the contract's errors (the rest: 400 invalid). */
+const CLIENT_ERRORS: Record<string, [number, 'too_large' | 'invalid', string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'too_large', 'the request line and headers are larger than 16 KiB'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'invalid', 'the request headers did not arrive in time'],
+};
+
+/**
+ * A request Node's HTTP parser refuses (not HTTP, a bad header, headers too large, too slow) never
+ * reaches the app: answer it with the error envelope too, instead of Node's bare `400`, and close.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'invalid', 'not a valid HTTP request'];
+  const body = JSON.stringify({ error: { code, message } });
+  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * What @hono/node-server cannot turn into a request for the app (a backslash in the path, an
+ * unparsable Host header or URL) it answers with a bare `400`: answer with the envelope instead.
+ */
+function answerRequestError(err: unknown): Response {
+  const [status, code, message] = err instanceof RequestError ? [400, 'invalid', `not a valid request: ${err.message}`] : [500, 'internal', 'internal server error'];
+  return Response.json({ error: { code, message } }, { status });
 }
 
 /** Serves the API on `config.port`; `close()` stops accepting, lets open requests finish, then cuts the rest. */
 export async function startApi(deps: Deps): Promise<{ server: ServerType; close(): Promise<void> }> {
   const app = createApp(deps);
   const limits = serverLimits(deps.config);
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: deps.config.port, hostname: '0.0.0.0', serverOptions: limits.serverOptions }, () => resolve(s));
-    limits.apply(s as Server);
-  });
+  const hostname = '0.0.0.0';
+  const server: ServerType = createServer(limits.serverOptions, getRequestListener(app.fetch, { hostname, errorHandler: answerRequestError }));
+  limits.apply(server);
+  await new Promise<void>((resolve) => server.listen(deps.config.port, hostname, resolve));
   deps.logger.info({ port: deps.config.port }, 'api listening');
   return {
     server,
