@@ -13,6 +13,8 @@ import { ADMIN, READER } from '../support/env.js';
 
 /** Runs per property; FUZZ_RUNS=20000 for a longer hunt. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 600);
+/** A longer hunt needs its time (an upload takes a few ms). */
+const TIMEOUT = Math.max(30_000, RUNS * 10);
 
 let deps: Deps;
 let app: App;
@@ -53,6 +55,7 @@ const PATHS: Array<(id: string) => string> = [
   (i) => `/api/v1/jobs/${i}`,
   (i) => `/api/v1/jobs/${i}/errors`,
   (i) => `/api/v1/jobs/${i}/changes`,
+  (i) => `/api/v1/jobs/${i}/events`,
   () => '/api/v1/admin/students/export.csv',
   () => '/api/v1/students/teams',
   (i) => `/api/v1/${i}`,
@@ -93,7 +96,7 @@ describe('GET and POST on any path and query (issue 15 fuzzing)', () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 });
 
 /** Any JSON value, deep enough to reach into the write bodies' fields. */
@@ -136,7 +139,7 @@ describe('JSON write bodies and their headers (issue 15 fuzzing)', () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 });
 
 describe('uploads (issue 15 fuzzing)', () => {
@@ -160,7 +163,7 @@ describe('uploads (issue 15 fuzzing)', () => {
       }),
       { numRuns: Math.ceil(RUNS / 2) },
     );
-  });
+  }, TIMEOUT);
 });
 
 /**

@@ -4,6 +4,7 @@ import { invalidCharacterAt, parseEnrollmentFields } from '../../src/domain/vali
 import { ImportFileError, readCsvRecords } from '../../src/imports/csv-reader.js';
 import { createFileScan } from '../../src/imports/csv-scan.js';
 import { resolveHeader, toImportRow } from '../../src/imports/import-rows.js';
+import { parseToolArgs, type LegacyTool } from '../../src/legacy/cli.js';
 
 /**
  * Issue 15, "go further": properties over the CSV scan, the CSV reader and row validation, on any
@@ -129,6 +130,23 @@ describe('rows, on any text', () => {
         const row = parseEnrollmentFields({ email: 'a@x.edu', course_name: 'Art', name }, 'set');
         const refused = !row.ok && row.errors.some((e) => e.code === 'invalid_character');
         expect(refused).toBe(invalidCharacterAt(name) !== -1);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+});
+
+describe('the legacy tools\' arguments, any argv', () => {
+  const tool: LegacyTool = { name: 'backfill-enrollments', verb: 'backfill', options: ['json', 'help', 'commit', 'batch-size'], usage: '', help: '' };
+  const arg = fc.oneof(anyText, fc.constantFrom('--json', '--commit', '--help', '-h', '--batch-size', '--batch-size=0', '--batch-size=100001', '--batch-size=5e3', '--', '-', '--nope'));
+
+  it('parse to run, help or one error line: never a throw, never a batch size out of 1..100,000', () => {
+    fc.assert(
+      fc.property(fc.array(arg, { maxLength: 6 }), (argv) => {
+        const parsed = parseToolArgs(argv, tool);
+        if (parsed.kind === 'run') expect(parsed.args.batchSize).toBeGreaterThanOrEqual(1);
+        if (parsed.kind === 'run') expect(parsed.args.batchSize).toBeLessThanOrEqual(100_000);
+        if (parsed.kind === 'error') expect(parsed.message.length).toBeGreaterThan(0);
       }),
       { numRuns: 3_000 },
     );
