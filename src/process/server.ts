@@ -42,8 +42,9 @@ const CLIENT_ERRORS: Record<string, [number, 'too_large' | 'invalid', string]> =
  * A request Node's HTTP parser refuses (not HTTP, a bad header, headers too large, too slow) never
  * reaches the app: answer it with the error envelope too, instead of Node's bare `400`, and close.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }): void {
+  // As Node itself: an answer only on a connection that has sent nothing yet (never inside another one).
+  if (err.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten) return void socket.destroy();
   const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'invalid', 'not a valid HTTP request'];
   const body = JSON.stringify({ error: { code, message } });
   const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
@@ -55,18 +56,20 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 /**
  * What @hono/node-server cannot turn into a request for the app (a backslash in the path, an
  * unparsable Host header or URL) it answers with a bare `400`: answer with the envelope instead.
+ * Anything else here escaped the app's own error handler: logged, and a generic 500.
  */
-function answerRequestError(err: unknown): Response {
-  const [status, code, message] = err instanceof RequestError ? [400, 'invalid', `not a valid request: ${err.message}`] : [500, 'internal', 'internal server error'];
-  return Response.json({ error: { code, message } }, { status });
-}
+const answerRequestError = (logger: Deps['logger']) => (err: unknown): Response => {
+  if (err instanceof RequestError) return Response.json({ error: { code: 'invalid', message: `not a valid request: ${err.message}` } }, { status: 400 });
+  logger.error({ err }, 'unhandled error outside the app');
+  return Response.json({ error: { code: 'internal', message: 'internal server error' } }, { status: 500 });
+};
 
 /** Serves the API on `config.port`; `close()` stops accepting, lets open requests finish, then cuts the rest. */
 export async function startApi(deps: Deps): Promise<{ server: ServerType; close(): Promise<void> }> {
   const app = createApp(deps);
   const limits = serverLimits(deps.config);
   const hostname = '0.0.0.0';
-  const server: ServerType = createServer(limits.serverOptions, getRequestListener(app.fetch, { hostname, errorHandler: answerRequestError }));
+  const server: ServerType = createServer(limits.serverOptions, getRequestListener(app.fetch, { hostname, errorHandler: answerRequestError(deps.logger) }));
   limits.apply(server);
   await new Promise<void>((resolve) => server.listen(deps.config.port, hostname, resolve));
   deps.logger.info({ port: deps.config.port }, 'api listening');
