@@ -12,7 +12,8 @@ import { Migration } from '@mikro-orm/migrations';
  *   it active; a sync with a source sweeps only its own enrollments.
  * - Jobs get the `revert` type, the `awaiting_approval` and `rejected` statuses, the job a revert
  *   undoes (`reverts`), a held sync's figures (`hold`), and `run_seq`, the order in which imports
- *   run: their acceptance, or their approval for a held sync.
+ *   run: their acceptance, or their approval for a held sync; `state`, where a running import is;
+ *   `roster_version`, which tells an import whether its plan still holds.
  */
 export class Migration20261201000000_history_sync extends Migration {
   override async up(): Promise<void> {
@@ -32,8 +33,20 @@ export class Migration20261201000000_history_sync extends Migration {
     this.addSql(`create sequence jobs_run_seq owned by jobs.run_seq`);
     this.addSql(`select setval('jobs_run_seq', coalesce((select max(seq) from jobs), 0) + 1, false)`);
     this.addSql(`alter table jobs alter column run_seq set default nextval('jobs_run_seq'), alter column run_seq set not null`);
-    this.addSql(`drop index jobs_unfinished_idx`);
-    this.addSql(`create index jobs_unfinished_idx on jobs (type, run_seq) where status in ('queued', 'running')`);
+    this.addSql(`create index jobs_heavy_unfinished_idx on jobs (run_seq) where status in ('queued', 'running') and type in ('import', 'revert')`);
+    // Where a running import or revert is (its phase, parts done, …): checkpointed with the data it describes.
+    this.addSql(`alter table jobs add column state jsonb`);
+    // Bumped by every transaction that writes the roster outside an import (commands, reverts): an
+    // import's plan made at version v still holds while the version is v.
+    this.addSql(`create table roster_version (
+        one_row boolean primary key default true constraint roster_version_one_row check (one_row),
+        version bigint not null default 0)`);
+    this.addSql(`insert into roster_version default values`);
+    // The work tables of running imports (import-work.repository.ts), apart from the service's tables.
+    this.addSql(`create schema if not exists import_work`);
+    // Row errors are listed in line order: an import reports a file's bad rows first, its rows that
+    // fail against the roster as it applies them.
+    this.addSql(`create index job_errors_line_idx on job_errors (job_id, (coalesce(line, 0)), seq)`);
     // Holds counted as they happen, for the metrics (a counter never goes down).
     this.addSql(`alter table import_totals add column holds bigint not null default 0`);
 
@@ -75,13 +88,15 @@ export class Migration20261201000000_history_sync extends Migration {
   }
 
   override async down(): Promise<void> {
-    this.addSql('drop table if exists planned_changes, changes');
+    this.addSql('drop index if exists job_errors_line_idx');
+    this.addSql('drop schema if exists import_work cascade');
+    this.addSql('drop table if exists planned_changes, changes, roster_version');
+    this.addSql('alter table jobs drop column if exists state');
     this.addSql('drop index if exists course_enrollments_created_by_idx, students_created_by_idx');
     this.addSql('alter table course_enrollments drop column if exists source, drop column if exists created_line, drop column if exists created_by');
     this.addSql('alter table students drop column if exists created_line, drop column if exists created_by');
     this.addSql('alter table import_totals drop column if exists holds');
-    this.addSql('drop index if exists jobs_unfinished_idx');
+    this.addSql('drop index if exists jobs_heavy_unfinished_idx');
     this.addSql('alter table jobs drop column if exists run_seq, drop column if exists hold, drop column if exists reverts');
-    this.addSql(`create index jobs_unfinished_idx on jobs (type, seq) where status in ('queued', 'running')`);
   }
 }

@@ -67,6 +67,14 @@ describe('the import parser thread', () => {
     // Two batches ahead at most: far from the whole file (~140 chunks).
     expect(reads).toBeLessThan(40);
   });
+
+  it('stages the email and course of an invalid row that names a valid pair, marked not valid (a sync\'s sweep)', () => {
+    const staged = toStagedBatch(
+      [{ line: 2, errors: [{ line: 2, column: 'action', code: 'invalid_action', message: 'bad', value: 'ad' }] }],
+      [{ line: 2, email: 'a@x.io', courseName: 'Art' }],
+    );
+    expect(staged).toMatchObject({ rows: 1, valid: 0, staged: 1, copyText: '2\ta@x.io\t\\N\tArt\tadd\tf\n' });
+  });
 });
 
 describe('the import parser thread, resized', () => {
@@ -82,6 +90,14 @@ describe('the import parser thread, resized', () => {
     expect(batches.map((b) => b.copyText).join('')).toBe(whole[0]!.copyText);
     expect(batches.flatMap((b) => b.errors)).toEqual(whole[0]!.errors);
   });
+
+  it('stages the email and course of an invalid row that names a valid pair, marked not valid (a sync\'s sweep)', () => {
+    const staged = toStagedBatch(
+      [{ line: 2, errors: [{ line: 2, column: 'action', code: 'invalid_action', message: 'bad', value: 'ad' }] }],
+      [{ line: 2, email: 'a@x.io', courseName: 'Art' }],
+    );
+    expect(staged).toMatchObject({ rows: 1, valid: 0, staged: 1, copyText: '2\ta@x.io\t\\N\tArt\tadd\tf\n' });
+  });
 });
 
 describe('staged batches (COPY text)', () => {
@@ -94,8 +110,17 @@ describe('staged batches (COPY text)', () => {
     expect(staged).toEqual({
       rows: 3,
       valid: 2,
-      copyText: '2\ta\\\\b@x.io\tLine\\nbreak \\\\N\tTab\\there\tset\n3\tc@x.io\t\\N\tArt\tadd\n',
+      staged: 2,
+      copyText: '2\ta\\\\b@x.io\tLine\\nbreak \\\\N\tTab\\there\tset\tt\n3\tc@x.io\t\\N\tArt\tadd\tt\n',
       errors: [{ line: 4, column: 'email', code: 'invalid_email', message: 'bad', value: 'x' }],
     });
+  });
+
+  it('stages the email and course of an invalid row that names a valid pair, marked not valid (a sync\'s sweep)', () => {
+    const staged = toStagedBatch(
+      [{ line: 2, errors: [{ line: 2, column: 'action', code: 'invalid_action', message: 'bad', value: 'ad' }] }],
+      [{ line: 2, email: 'a@x.io', courseName: 'Art' }],
+    );
+    expect(staged).toMatchObject({ rows: 1, valid: 0, staged: 1, copyText: '2\ta@x.io\t\\N\tArt\tadd\tf\n' });
   });
 });

@@ -1,26 +1,26 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addCounts, zeroCounts, type Counts } from '../src/domain/counts.js';
-import { inApplyTransaction } from '../src/db/apply-transaction.js';
+import { zeroCounts, type Counts } from '../src/domain/counts.js';
 import type { Deps } from '../src/process/deps.js';
 import { createApp, type App } from '../src/http/app.js';
-import { applyImportBatch } from '../src/imports/import-batch.js';
-import { resolveHeader, toImportRow } from '../src/imports/import-rows.js';
-import { toStagedBatch } from '../src/imports/staged-batch.js';
+import { acceptImport } from '../src/imports/import-accept.service.js';
+import { runImport } from '../src/imports/import.service.js';
 import { createImportWorker } from '../workers/imports.worker.js';
 import { startRelay } from '../src/jobs/relay.js';
 import type { RunningWorker } from '../workers/running-worker.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { testConfig } from './support/env.js';
 import { jobErrors, uploadCsv } from './support/imports.js';
+import { expectCountsMatchChanges } from './support/history.js';
 import { waitForJob } from './support/jobs.js';
 import { rosterSnapshot } from './support/roster.js';
 
 /**
  * CONTRACT §2: an import means applying its valid rows one by one, in file order. A reference
- * model written here, row by row over plain maps (no domain code), is compared with the batched
- * path (random batch sizes) on random row sequences that collide on purpose: few emails and
- * courses in several letter cases, mixed actions and statuses, missing names, invalid values.
+ * model written here, row by row over plain maps (no domain code), is compared with the staged
+ * path (random part sizes and numbers of writers) on random row sequences that collide on purpose:
+ * few emails and courses in several letter cases, mixed actions and statuses, missing names,
+ * invalid values.
  */
 
 type Row = { name: string; email: string; course_name: string; action: string; status: string };
@@ -133,62 +133,51 @@ function model(rows: Row[], mode: 'set' | 'add'): ModelResult {
   };
 }
 
+const quote = (s: string) => (/[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+const csvOf = (rows: Row[]) => `\ufeff${COLUMNS.join(',')}\r\n${rows.map((r) => COLUMNS.map((c) => quote(r[c])).join(',')).join('\r\n')}\r\n`;
+
 let deps: Deps;
+let app: App;
 beforeAll(async () => {
   deps = await createTestDeps('worker', testConfig());
+  app = createApp(deps);
 });
 afterAll(() => deps.close());
 
-describe('batched import = row-by-row application (CONTRACT §2)', () => {
-  it('gives identical tables, counts and row errors for any batch sizes', async () => {
-    const header = resolveHeader({ line: 1, fields: [...COLUMNS] });
+/** Accepts the CSV as the API does and runs the import to its end in this process, with `control`'s parts and writers. */
+async function importHere(csv: string, mode: 'set' | 'add', control: { batchRows: number; writers: number }) {
+  const accepted = await acceptImport(deps, {
+    source: (async function* () {
+      yield Buffer.from(csv);
+    })(),
+    options: { mode, dryRun: false, source: null, fileName: null, sync: null },
+    idempotencyKey: null,
+  });
+  await runImport(deps.orm, accepted.body.job_id, { stopping: () => false, ...control });
+  return waitForJob(app, accepted.body.job_id);
+}
+
+describe('a staged import = row-by-row application (CONTRACT §2)', () => {
+  it('gives identical tables, counts, row errors and history for any part size and any number of writers', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(rowArb, { minLength: 1, maxLength: 40 }),
-        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 3 }),
         fc.constantFrom('set' as const, 'add' as const),
-        async (rows, sizes, mode) => {
+        async (rows, batchRows, writers, mode) => {
           await truncateAll(deps);
-          const importRows = rows.map((r, i) => toImportRow({ line: i + 2, fields: COLUMNS.map((c) => r[c]) }, header, mode));
-          let counts = zeroCounts();
-          const errors: Array<{ line: number; code: string }> = [];
-          for (let at = 0, b = 0; at < importRows.length; b++) {
-            const size = sizes[b % sizes.length]!;
-            const batch = importRows.slice(at, at + size);
-            at += size;
-            const outcome = await inApplyTransaction(deps.orm, (client) => applyImportBatch(client, toStagedBatch(batch)));
-            counts = addCounts(counts, outcome.counts);
-            errors.push(...outcome.errors.map((e) => ({ line: e.line, code: e.code })));
-          }
+          const job = await importHere(csvOf(rows), mode, { batchRows, writers });
           const expected = model(rows, mode);
-          expect(counts).toEqual(expected.counts);
-          expect(errors).toEqual(expected.errors);
+          expect(job.counts).toEqual(expected.counts);
+          expect((await jobErrors(app, job.id)).map((e) => ({ line: e.line, code: e.code }))).toEqual(expected.errors);
           expect(await rosterSnapshot(deps)).toEqual({ students: expected.students, courses: expected.courses, enrollments: expected.enrollments });
+          await expectCountsMatchChanges(app, job);
         },
       ),
-      { numRuns: 120 },
+      { numRuns: 150 },
     );
-  }, 120_000);
-});
-
-describe("a dry run's long transaction", () => {
-  it('holds no more locks after 40 batches than after one', async () => {
-    const header = resolveHeader({ line: 1, fields: [...COLUMNS] });
-    await truncateAll(deps);
-    const batch = (i: number) =>
-      toStagedBatch([toImportRow({ line: i + 2, fields: ['Ann', `s${i}@x.io`, `Course ${i % 3}`, '', ''] }, header, 'set')]);
-    const locks = await inApplyTransaction(deps.orm, async (client) => {
-      const held = async () => Number((await client.query(`select count(*) from pg_locks where pid = pg_backend_pid()`)).rows[0].count);
-      await applyImportBatch(client, batch(0));
-      const afterOne = await held();
-      for (let i = 1; i < 40; i++) await applyImportBatch(client, batch(i));
-      const afterMany = await held();
-      await client.query('rollback; begin'); // like a dry run: nothing stays
-      return { afterOne, afterMany };
-    });
-    expect(locks.afterMany).toBe(locks.afterOne);
-    expect(await rosterSnapshot(deps)).toEqual({ students: [], courses: [], enrollments: [] });
-  });
+  }, 240_000);
 });
 
 describe('end to end through CSV text, the upload and the worker', () => {
@@ -212,14 +201,11 @@ describe('end to end through CSV text, the upload and the worker', () => {
     await api.close();
   });
 
-  const quote = (s: string) => (/[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-
   it('gives the reference result for random files', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(rowArb, { minLength: 1, maxLength: 25 }), fc.constantFrom('set' as const, 'add' as const), async (rows, mode) => {
         await truncateAll(api);
-        const csv = `\ufeff${COLUMNS.join(',')}\r\n${rows.map((r) => COLUMNS.map((c) => quote(r[c])).join(',')).join('\r\n')}\r\n`;
-        const res = await uploadCsv(app, csv, { query: `mode=${mode}` });
+        const res = await uploadCsv(app, csvOf(rows), { query: `mode=${mode}` });
         const job = await waitForJob(app, res.body.job_id);
         const expected = model(rows, mode);
         expect(job.counts).toEqual(expected.counts);

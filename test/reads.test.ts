@@ -65,8 +65,8 @@ describe('GET /students/{id}: the student shape (CONTRACT §4 Reads)', () => {
     const body = await getJson(`/students/${id}`);
     expect(body).toMatchObject({ course_id: physics, course_name: 'Physics', team_id: null });
     expect(body.enrollments).toEqual([
-      { course_id: math, course_name: 'Math', active: false },
-      { course_id: physics, course_name: 'Physics', active: true },
+      { course_id: math, course_name: 'Math', active: false, source: null },
+      { course_id: physics, course_name: 'Physics', active: true, source: null },
     ]);
   });
 
@@ -239,8 +239,8 @@ describe('GET /courses/{id}/students: the roster', () => {
         course_id: art,
         course_name: 'Art',
         enrollments: [
-          { course_id: math, course_name: 'Math', active: false },
-          { course_id: art, course_name: 'Art', active: true },
+          { course_id: math, course_name: 'Math', active: false, source: null },
+          { course_id: art, course_name: 'Art', active: true, source: null },
         ],
         team_id: null,
         team_name: null,

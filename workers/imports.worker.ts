@@ -2,11 +2,13 @@ import { UnrecoverableError, WaitingError, Worker, type Processor } from 'bullmq
 import { isTransientDbError } from '../src/db/apply-transaction.js';
 import type { Deps } from '../src/process/deps.js';
 import { redisUp } from '../src/queues/redis.js';
-import { runImport, LostImportError, type ImportOutcome } from '../src/imports/import.service.js';
+import { runImport, type ImportOutcome } from '../src/imports/import.service.js';
 import { oldestUnfinishedImport } from '../src/imports/import.repository.js';
 import { withImportLock } from '../src/imports/import-lock.js';
 import { markJobFailed } from '../src/jobs/job-finish.repository.js';
-import { FINISHED } from '../src/jobs/job.model.js';
+import { SETTLED } from '../src/jobs/job.model.js';
+import type { Hold } from '../src/jobs/job-view.js';
+import { runRevert } from '../src/history/revert.service.js';
 import { jobStatus } from '../src/jobs/job.repository.js';
 import { IMPORTS_QUEUE, type ImportsJobData, type ImportsJobName } from '../src/queues/imports.queue.js';
 import type { RunningWorker } from './running-worker.js';
@@ -19,10 +21,15 @@ import type { RunningWorker } from './running-worker.js';
  * from the checkpoint. A worker killed outright loses its BullMQ lock: the stalled checker hands
  * the job to another worker (short lock, so within seconds), which resumes from the checkpoint.
  */
-export function createImportWorker(deps: Deps, opts: { batchRows?: number } = {}): RunningWorker {
+export function createImportWorker(deps: Deps, opts: { batchRows?: number; writers?: number } = {}): RunningWorker {
   const log = deps.logger.child({ worker: 'imports' });
   let stopping = false;
-  const control = { stopping: () => stopping, batchRows: opts.batchRows };
+  const control = {
+    stopping: () => stopping,
+    batchRows: opts.batchRows,
+    writers: opts.writers,
+    onHold: (hold: Hold) => log.warn({ hold }, 'roster sync held for approval: nothing was applied'),
+  };
 
   const processor: Processor<ImportsJobData, unknown, ImportsJobName> = async (job, token) => {
     switch (job.name) {
@@ -41,31 +48,28 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number } = {}
     }
   };
 
-  /** Runs the oldest unfinished imports, one after another, until `jobId` is finished. */
+  /** Runs the oldest unfinished imports and reverts, one after another, until `jobId` is settled (finished, or held). */
   const drainUntilFinished = async (jobId: string): Promise<ImportOutcome> => {
     for (;;) {
       const status = await jobStatus(deps.orm, jobId);
       if (status === null) throw new UnrecoverableError(`import ${jobId} is not in PostgreSQL`);
-      if (FINISHED.has(status)) return 'finished';
-      const next = (await oldestUnfinishedImport(deps.orm)) ?? jobId;
+      if (SETTLED.has(status)) return 'finished';
+      const next = (await oldestUnfinishedImport(deps.orm)) ?? { id: jobId, type: 'import' as const };
       const outcome = await runLogged(next);
       if (outcome === 'handed_back') return outcome;
     }
   };
 
-  const runLogged = async (jobId: string): Promise<ImportOutcome> => {
+  const runLogged = async (next: { id: string; type: 'import' | 'revert' }): Promise<ImportOutcome> => {
+    const jobId = next.id;
     const jobLog = log.child({ job_id: jobId });
     const started = Date.now();
-    jobLog.info('import run started');
+    jobLog.info(`${next.type} run started`);
     try {
-      const outcome = await runImport(deps.orm, jobId, control);
-      jobLog.info({ outcome, ms: Date.now() - started }, 'import run ended');
+      const outcome = next.type === 'revert' ? await runRevert(deps.orm, jobId, control) : await runImport(deps.orm, jobId, control);
+      jobLog.info({ outcome, ms: Date.now() - started }, `${next.type} run ended`);
       return outcome;
     } catch (err) {
-      if (err instanceof LostImportError) {
-        jobLog.warn({ err: err.message }, 'import advanced elsewhere; leaving it');
-        return 'finished';
-      }
       if (isTransientDbError(err)) throw err; // BullMQ retries with backoff; the checkpoint makes it exact
       // Not transient: a bug or data the database refuses. Retrying would fail the same way.
       jobLog.error({ err }, 'import failed');

@@ -3,6 +3,7 @@ import { countApplied, countInvalid, zeroCounts, type Counts } from '../domain/c
 import { applyCommand, type Applied, type Roster } from '../domain/enrollment.js';
 import { inApplyTransaction, isTransientDbError } from '../db/apply-transaction.js';
 import type { Orm } from '../db/orm.js';
+import { bumpRosterVersion } from '../db/roster-version.repository.js';
 import { loadRoster, writeRoster } from './roster.repository.js';
 import type { Logger } from '../process/logger.js';
 import { finishJobs } from '../jobs/job-finish.repository.js';
@@ -52,6 +53,7 @@ async function applyClaimed(client: pg.ClientBase, jobs: ClaimedJob[]): Promise<
   const roster = await loadRoster(client, jobs.flatMap((j) => j.payload.commands));
   const outcomes = jobs.map((job) => applyJob(roster, job));
   await writeRoster(client, roster);
+  await bumpRosterVersion(client);
   for (const [i, job] of jobs.entries()) {
     const rows = outcomes[i]!.applied.flatMap((a, position) => (a ? changeRowsOf(a.changes, position + 1, { creations: false }) : []));
     await insertChanges(client, job.seq, rows);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EnrollmentCommand } from '../domain/enrollment.js';
+import { SOURCE_KEY, SOURCE_RULE } from '../domain/source.js';
 import { charLength, invalidCharacterMessage, isEmail, MAX_COURSE_NAME_LENGTH, MAX_NAME_LENGTH } from '../domain/validation.js';
 
 /** zod schemas of the write bodies (CONTRACT §4), built on the same field rules as CSV rows. */
@@ -30,11 +31,13 @@ const action = z.preprocess(
   z.enum(['set', 'add', 'deactivate'], { error: 'action must be set, add or deactivate' }),
 );
 const studentId = z.number().int().positive();
+/** The feed that sends the write (CONTRACT §2); absent for a write by hand. */
+const source = z.string().regex(SOURCE_KEY, `source must be ${SOURCE_RULE}`).optional();
 /** Legacy team fields: accepted and ignored. */
 const team = { team_id: z.unknown().optional(), team_name: z.unknown().optional(), team_number: z.unknown().optional() };
 
 export const enrollmentBody = z
-  .object({ email: email.optional(), student_id: studentId.optional(), course_name: courseName, action: action.default('set'), name: name.optional(), ...team })
+  .object({ email: email.optional(), student_id: studentId.optional(), course_name: courseName, action: action.default('set'), name: name.optional(), source, ...team })
   .refine((b) => (b.email === undefined) !== (b.student_id === undefined), {
     message: 'give exactly one of email or student_id',
     path: ['email'],
@@ -46,10 +49,10 @@ export const batchBody = z.object({
   commands: z.array(enrollmentBody).min(1, 'commands must not be empty').max(MAX_BATCH, `at most ${MAX_BATCH} commands`),
 });
 
-export const createStudentBody = z.object({ name, email, course_name: courseName, ...team });
+export const createStudentBody = z.object({ name, email, course_name: courseName, source, ...team });
 
 export const updateStudentBody = z
-  .object({ name: name.optional(), email: email.optional(), course_name: courseName.optional(), ...team })
+  .object({ name: name.optional(), email: email.optional(), course_name: courseName.optional(), source, ...team })
   .refine((b) => b.name !== undefined || b.email !== undefined || b.course_name !== undefined, {
     message: 'give at least one of name, email or course_name',
   });
@@ -62,5 +65,6 @@ export function toCommand(b: EnrollmentBody): EnrollmentCommand {
     action: b.action,
   };
   if (b.name !== undefined) cmd.name = b.name;
+  if (b.source !== undefined) cmd.source = b.source;
   return cmd;
 }

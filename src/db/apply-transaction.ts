@@ -3,23 +3,27 @@ import { lockTransaction } from './locks.js';
 import type { Orm } from './orm.js';
 import { inTransaction } from './transaction.js';
 
+/** How a write holds the apply lock: alone, or shared with the other parts of one import. */
+export type ApplyMode = 'exclusive' | 'shared';
+
 /**
  * Runs `fn` in a transaction holding the apply lock. Every write to students, courses and
- * course_enrollments (commands and import batches alike) goes through here, so transactions
- * apply one after another in a total order: the final state is always some sequential
- * application, and a `set` can never miss an enrollment another transaction is creating.
- * Batching many rows per transaction is what makes this fast, not parallel writers.
+ * course_enrollments goes through here. Commands and reverts hold it alone, so that they apply in
+ * a total order and a `set` never misses an enrollment another transaction is creating. The parts
+ * of one import hold it shared: they touch disjoint students (imports never change an email, and
+ * their courses are created first), so running them side by side is the same as running them one
+ * after another, and one import runs at a time.
  */
-export async function inApplyTransaction<T>(orm: Orm, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inApplyTransaction<T>(orm: Orm, fn: (client: pg.PoolClient) => Promise<T>, mode: ApplyMode = 'exclusive'): Promise<T> {
   return inTransaction(orm, async (client) => {
-    await takeApplyLock(client);
+    await takeApplyLock(client, mode);
     return fn(client);
   });
 }
 
 /** Takes the apply lock in the client's current transaction (for callers that run their own). */
-export async function takeApplyLock(client: pg.ClientBase): Promise<void> {
-  await lockTransaction(client, 'apply');
+export async function takeApplyLock(client: pg.ClientBase, mode: ApplyMode = 'exclusive'): Promise<void> {
+  await lockTransaction(client, 'apply', mode);
 }
 
 const TRANSIENT_SQLSTATES = new Set([

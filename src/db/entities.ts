@@ -39,6 +39,7 @@ export const CourseEnrollmentSchema = defineEntity({
     course: p.manyToOne(CourseSchema).fieldName('course_id'),
     student: p.manyToOne(StudentSchema).fieldName('student_id'),
     active: p.boolean().default(true),
+    source: p.string().columnType('text').nullable(),
     createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
     updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()).onUpdate(() => new Date()),
   }),

@@ -7,7 +7,7 @@ import type pg from 'pg';
 export const LOCKS = {
   /** One process migrates at a time (session lock). */
   migration: 727_001,
-  /** Every write to students, courses and course_enrollments (transaction lock, apply-transaction.ts). */
+  /** Every write to students, courses and course_enrollments (transaction lock, apply-transaction.ts): an import's parts share it, every other write holds it alone. */
   apply: 727_002,
   /** One reconciliation pass at a time, across all workers (session lock). */
   reconcile: 727_003,
@@ -33,7 +33,10 @@ export async function unlockSession(client: pg.ClientBase, name: LockName): Prom
   await client.query('select pg_advisory_unlock($1)', [LOCKS[name]]);
 }
 
-/** Waits for a lock held until the client's current transaction ends. */
-export async function lockTransaction(client: pg.ClientBase, name: LockName): Promise<void> {
-  await client.query('select pg_advisory_xact_lock($1)', [LOCKS[name]]);
+/**
+ * Waits for a lock held until the client's current transaction ends: `exclusive`, or `shared`
+ * with other shared holders (PostgreSQL queues a new shared request behind a waiting exclusive one).
+ */
+export async function lockTransaction(client: pg.ClientBase, name: LockName, mode: 'exclusive' | 'shared' = 'exclusive'): Promise<void> {
+  await client.query(mode === 'shared' ? 'select pg_advisory_xact_lock_shared($1)' : 'select pg_advisory_xact_lock($1)', [LOCKS[name]]);
 }

@@ -12,6 +12,7 @@ import { courseRoutes } from './routes/courses.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { historyRoutes } from './routes/history.routes.js';
 import { importRoutes } from './routes/imports.routes.js';
+import { jobActionRoutes } from './routes/job-actions.routes.js';
 import { jobEventRoutes } from './routes/job-events.routes.js';
 import { jobRoutes } from './routes/jobs.routes.js';
 import { QUEUE_BOARD_PATH, queueBoardRoutes } from './routes/queue-board.routes.js';
@@ -44,6 +45,7 @@ export function createApp(deps: Deps) {
   api.route('/', jobRoutes(deps));
   api.route('/', jobEventRoutes(deps));
   api.route('/', historyRoutes(deps));
+  api.route('/', jobActionRoutes(deps));
   api.route('/', importRoutes(deps));
   api.route('/', studentRoutes(deps));
   api.route('/', courseRoutes(deps));

@@ -26,6 +26,33 @@ export function decodeCursor(cursor: string): number | undefined {
   return Number.isSafeInteger(id) && encodeCursor(id) === cursor ? id : undefined;
 }
 
+/** The opaque cursor of a page ordered by two keys: base64url of `a.b`. */
+export function encodeKeyPair(a: number, b: number): string {
+  return Buffer.from(`${a}.${b}`, 'utf8').toString('base64url');
+}
+
+/** The two keys an `encodeKeyPair` string stands for, or undefined when it is not one of ours. */
+export function decodeKeyPair(cursor: string): [number, number] | undefined {
+  const m = /^(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) return undefined;
+  const pair: [number, number] = [Number(m[1]), Number(m[2])];
+  return encodeKeyPair(...pair) === cursor ? pair : undefined;
+}
+
+/** `?cursor=` of a page ordered by two keys; absent means the first page ([0, 0]). */
+export const keyPairCursorParam = z
+  .string()
+  .optional()
+  .transform((cursor, ctx): [number, number] => {
+    if (cursor === undefined) return [0, 0];
+    const pair = decodeKeyPair(cursor);
+    if (pair === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
+      return z.NEVER;
+    }
+    return pair;
+  });
+
 /** A positive integer written in decimal digits (path ids, limits): nothing else. */
 export const positiveIntString = z
   .string()

@@ -15,7 +15,14 @@ export const IMPORTS_PATH = '/api/v1/admin/imports';
 
 /** An upload's fingerprint: the request (method, path, options) and the SHA-256 of the file. */
 export const importFingerprint = (options: ImportOptions, sha256: string) =>
-  fingerprintOf('POST', IMPORTS_PATH, { mode: options.mode, dry_run: options.dryRun, sha256 });
+  fingerprintOf('POST', IMPORTS_PATH, {
+    mode: options.mode,
+    dry_run: options.dryRun,
+    source: options.source ?? undefined,
+    file_name: options.fileName ?? undefined,
+    sync: options.sync ?? undefined,
+    sha256,
+  });
 
 type ImportRequest = { source: AsyncIterable<Uint8Array>; options: ImportOptions; idempotencyKey: string | null };
 
@@ -77,6 +84,9 @@ async function insertImportJob(client: pg.ClientBase, id: string, file: StoredFi
     size_bytes: file.sizeBytes,
     sha256: file.sha256,
     scan,
+    ...(options.source !== null && { source: options.source }),
+    ...(options.fileName !== null && { file_name: options.fileName }),
+    ...options.sync,
   };
   // Whitespace-only lines count until the import has read them. A file without rows is left to the
   // worker, which fails it (no total of 0, shown as 100% done).

@@ -1,195 +1,163 @@
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { zeroCounts, type Counts } from '../domain/counts.js';
-import type { EnrollmentCommand } from '../domain/enrollment.js';
+import type { WorkTables } from './import-work.repository.js';
 
 /**
- * The set-based half of an import batch (CONTRACT §2), inside the caller's apply transaction.
- * The batch's valid rows are COPYed into a temporary table; PostgreSQL compares them with the
- * roster and writes only what changes, so a row that changes nothing costs no round trip and no
- * JavaScript object. Rows are independent when their student appears once in the batch: imports
- * never change an email, so one student's rows cannot affect another's, except through the
- * courses they create, which are created first, for the whole batch, as the rows in file order
- * would create them. Rows of a student named several times in the batch are left to the caller
- * (`PlanSummary.sharedLines`), which folds them one by one.
+ * The plan of an import (CONTRACT §2): each staged row with what the database holds for it and
+ * what applying the rows one by one in file order would do, computed by PostgreSQL as joins of
+ * the whole staged file (or of one part of it) with the roster. Nothing is written but the plan.
  *
- * Lookups in the big tables are per-row index probes (LATERAL or a scalar subquery), not joins:
- * a bulk import grows the tables faster than their statistics follow, and a join planned on
- * stale statistics can scan a million rows per batch. New students take their ids from the
- * sequence in the plan, so that their rows need no second pass.
+ * Students are independent in an import (it never changes an email), so a student's rows only
+ * depend on each other. A student named once is a closed form of its row and the stored state; a
+ * student named several times without a `set` row is a chain per (student, course) pair and a
+ * chain of names, computed with window functions over its rows in line order. A student named
+ * several times with a `set` row (a `set` deactivates the student's other courses) is left to the
+ * domain fold (`kind = 'folded'`, import-fold.ts). The rows of a student that does not exist yet
+ * fail (`name_required`) until the first `set`/`add` row with a name, which creates it; a
+ * `deactivate` row before that changes nothing (`noop`).
  */
 
-/**
- * COPYs a staged batch's text into `import_stage`. The batch tables are created once per
- * transaction (dropped at commit) and emptied after each batch (`clearImportPlan`): a dry run
- * applies all its batches in one transaction, and creating and dropping tables per batch would
- * pile up its locks until the lock table is full.
- */
-export async function stageRows(client: pg.ClientBase, copyText: string): Promise<void> {
+/** Creates the (empty) plan table. */
+export async function createPlan(client: pg.ClientBase, t: WorkTables): Promise<void> {
+  await client.query(`drop table if exists ${t.plan}`);
   await client.query(`
-    create temp table if not exists import_stage (
-      line int4 not null, email text not null, name text, course text not null, action text not null) on commit drop;
-    create temp table if not exists import_plan (
-      line int4 not null, email text not null, name text, course text not null, action text not null, ek text not null,
-      shared boolean not null, student_id int8, stored_name text, new_student_id int8, course_id int8,
-      enrollment_id int8, enrollment_active boolean, other_active_ids int8[] not null) on commit drop`);
-  await new Promise<void>((resolve, reject) => {
-    const stream = client.query(copyStreams.from('copy import_stage from stdin'));
-    stream.on('finish', resolve);
-    stream.on('error', reject);
-    stream.end(copyText);
-  });
-}
-
-/** The staged rows of some lines as commands, in file order (for the rows the caller folds one by one). */
-export async function stagedCommands(client: pg.ClientBase, lines: readonly number[]): Promise<Array<{ line: number; command: EnrollmentCommand }>> {
-  const { rows } = await client.query<[number, string, string | null, string, EnrollmentCommand['action']]>({
-    text: `select line, email, name, course, action from import_stage where line = any($1::int4[]) order by line`,
-    values: [lines],
-    rowMode: 'array',
-  });
-  return rows.map(([line, email, name, courseName, action]) => ({
-    line,
-    command: name === null ? { student: { email }, courseName, action } : { student: { email }, courseName, action, name },
-  }));
+    create unlogged table ${t.plan} (
+      line int4 primary key, part int4 not null, ek text not null, ck text not null,
+      email text not null, name text, course text not null, action text not null,
+      kind text not null, applies boolean not null, multi boolean not null,
+      student_id int8, stored_name text, creates boolean not null, renames boolean not null, name_before text,
+      course_id int8, enrollment_id int8, stored_active boolean,
+      effect text, others int8[] not null, last_on_pair boolean not null, final_active boolean not null, takes_source boolean not null)`);
+  await client.query(`create index on ${t.plan} (part)`);
 }
 
 /**
- * Builds `import_plan`: each staged row with what the database holds for it — its student, its
- * course, its enrollment in that course and the student's other active enrollments — and
- * whether its student is `shared` with other rows of the batch. A course that does not exist
- * yet has a null `course_id` (`createMissingCourses` fills it in): the row's enrollment in it
- * is then new, and every active enrollment of the student is an "other" one. An unshared row
- * that creates its student gets the new student's id from the sequence here (`new_student_id`),
- * so that neither the student's insert nor its enrollment's needs a second pass over the plan.
+ * Plans the staged rows of `part` (every part when null) into the plan table, replacing what it
+ * held for them: the state they meet is the database's as this transaction sees it.
  */
-export async function planRows(client: pg.ClientBase): Promise<void> {
-  // Each key is folded once; each distinct course is looked up once, not once per row.
-  await client.query(`
-    insert into import_plan
-    with b as (select line, email, name, course, action, lower(email) as ek, lower(course) as ck from import_stage),
-         c as materialized (select ck, (select id from courses where lower(name) = d.ck limit 1) as id from (select distinct ck from b) d),
-         shared as (select ek from b group by ek having count(*) > 1)
-    select b.line, b.email, b.name, b.course, b.action, b.ek, shared.ek is not null as shared,
-           s.id as student_id, s.name as stored_name,
-           case when s.id is null and shared.ek is null and b.action <> 'deactivate' and b.name is not null
-                then nextval((select pg_get_serial_sequence('students', 'id')::regclass)) end as new_student_id,
-           c.id as course_id,
-           e.enrollment_id, e.enrollment_active, e.other_active_ids
-      from b
-      join c using (ck)
-      left join shared using (ek)
-      left join lateral (select id, name from students where lower(email) = b.ek limit 1) s on true
-      left join lateral (
-        select max(id) filter (where course_id = c.id) as enrollment_id,
-               bool_or(active) filter (where course_id = c.id) as enrollment_active,
-               coalesce(array_agg(id) filter (where active and course_id is distinct from c.id), '{}') as other_active_ids
-          from course_enrollments where student_id = s.id) e on true`);
+export async function planRows(client: pg.ClientBase, t: WorkTables, part: number | null): Promise<void> {
+  const which = part === null ? -1 : part;
+  if (part !== null) await client.query(`delete from ${t.plan} where part = $1`, [part]);
+  // The whole file meets the roster as joins of sets; one part (a few thousand rows, planned again
+  // inside its transaction) by index probes, whatever the statistics of tables that grew since.
+  const students =
+    part === null
+      ? `select st.id, st.name, lower(st.email) as ek from students st where lower(st.email) in (select ek from k)`
+      : `select st.id, st.name, k.ek from k cross join lateral (select id, name from students where lower(email) = k.ek limit 1) st`;
+  const enrollment =
+    part === null
+      ? `left join course_enrollments en on en.student_id = s.id and en.course_id = c.id`
+      : `left join lateral (select id, active from course_enrollments where student_id = s.id and course_id = c.id) en on true`;
+  await client.query(
+    `insert into ${t.plan}
+     with r as (
+       select line, part, ek, ck, email, name, course, action from ${t.stage} where valid and ($1::int4 < 0 or part = $1)),
+     k as (
+       select ek, count(*) as n, bool_or(action = 'set') as has_set,
+              min(line) filter (where action <> 'deactivate' and name is not null) as creating_line
+         from r group by ek),
+     s as materialized (${students}),
+     c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id from (select distinct ck from r) d),
+     b as (
+       select r.*, s.id as student_id, s.name as stored_name, c.id as course_id, k.n, k.creating_line, k.n > 1 and k.has_set as folded,
+              coalesce(s.id is not null or r.line >= k.creating_line, false) as live,
+              en.id as enrollment_id, en.active as stored_active
+         from r join k using (ek) left join s using (ek) left join c using (ck)
+         ${enrollment}),
+     chained as (
+       select line,
+              lag(action) over pair as prev_action,
+              coalesce(bool_or(action <> 'deactivate') over (pair rows between unbounded preceding and 1 preceding), false) as made_before,
+              (array_agg(name) filter (where name is not null) over (student rows between unbounded preceding and 1 preceding)) as names_before,
+              lead(line) over pair is null as last_on_pair,
+              last_value(action) over (pair rows between unbounded preceding and unbounded following) <> 'deactivate' as final_active,
+              bool_or(action <> 'deactivate') over (partition by ek, ck) as takes_source
+         from b where live and not folded and n > 1
+       window pair as (partition by ek, ck order by line), student as (partition by ek order by line)),
+     oa as (
+       select en.student_id, array_agg(en.id order by en.id) as ids from course_enrollments en
+        where en.active and en.student_id in (select student_id from b where action = 'set' and live and not folded and student_id is not null)
+        group by en.student_id),
+     f as (
+       select b.*, m.prev_action, m.made_before, m.names_before,
+              b.student_id is null and b.live and not b.folded and b.line = b.creating_line as creates,
+              coalesce(m.last_on_pair, true) as last_on_pair,
+              coalesce(m.final_active, b.action <> 'deactivate') as final_active,
+              coalesce(m.takes_source, b.action <> 'deactivate') as takes_source,
+              b.enrollment_id is not null or coalesce(m.made_before, false) as exists_before,
+              case when m.prev_action is not null then m.prev_action <> 'deactivate' else coalesce(b.stored_active, false) end as active_before,
+              oa.ids as active_ids
+         from b left join chained m using (line) left join oa on oa.student_id = b.student_id)
+     select line, part, ek, ck, email, name, course, action,
+            case when folded then 'folded' when live then 'applied' when action = 'deactivate' then 'noop' else 'name_required' end,
+            live and action <> 'deactivate', n > 1,
+            student_id, stored_name, creates,
+            live and not folded and not creates and name is not null
+              and name is distinct from coalesce(names_before[array_upper(names_before, 1)], stored_name),
+            case when not creates then coalesce(names_before[array_upper(names_before, 1)], stored_name) end,
+            course_id, enrollment_id, stored_active,
+            case when not live or folded then null
+                 when action <> 'deactivate' then case when not exists_before then 'created' when not active_before then 'activated' end
+                 when exists_before and active_before then 'deactivated' end,
+            case when live and not folded and action = 'set' then coalesce(array_remove(active_ids, enrollment_id), '{}') else '{}' end,
+            last_on_pair, final_active, live and not folded and takes_source
+       from f`,
+    [which],
+  );
+  // A fresh table's statistics: the parts' statements join it with the roster.
+  if (part === null) await client.query(`analyze ${t.plan}`);
 }
 
-/** What the plan says before anything is written. */
-export type PlanSummary = {
-  /** What the unshared rows do (CONTRACT §2 for one row against the database). */
-  counts: Counts;
-  /** Unshared rows that fail: they would create a student without a name. */
-  nameRequiredLines: number[];
-  /** Rows whose student appears more than once in the batch: the caller folds them in file order. */
-  sharedLines: number[];
-  /** Some `set`/`add` row names a course that does not exist yet. */
-  missingCourses: boolean;
-};
+/** What the planned rows of `part` (every part when null) do, in the counters of CONTRACT §4; folded rows are counted by the fold. */
+export type PlanSummary = { counts: Counts; nameRequiredLines: number[] };
 
-/** Reads the plan's summary. */
-export async function summarizePlan(client: pg.ClientBase): Promise<PlanSummary> {
-  const { rows } = await client.query<
-    Record<keyof Counts, string> & { name_required_lines: number[]; shared_lines: number[]; missing_courses: boolean }
-  >(`
-    with r as (
-      select line, not (student_id is null and action <> 'deactivate' and name is null) as ok,
-             (student_id is null and action <> 'deactivate' and name is not null)::int as students_created,
-             (student_id is not null and name is not null and name <> stored_name)::int as students_updated,
-             (student_id is not null or name is not null) and action <> 'deactivate' and enrollment_id is null as enrollment_created,
-             action <> 'deactivate' and enrollment_active is false as enrollment_activated,
-             case action when 'deactivate' then coalesce(enrollment_active, false)::int
-                         when 'set' then cardinality(other_active_ids) else 0 end as enrollments_deactivated
-        from import_plan where not shared)
-    select count(*) as rows, count(*) filter (where ok) as valid, count(*) filter (where not ok) as invalid,
-           coalesce(sum(students_created), 0) as students_created, coalesce(sum(students_updated), 0) as students_updated,
-           count(*) filter (where enrollment_created) as enrollments_created,
-           count(*) filter (where enrollment_activated) as enrollments_activated,
-           coalesce(sum(enrollments_deactivated), 0) as enrollments_deactivated,
-           count(*) filter (where ok and students_created + students_updated + enrollments_deactivated = 0
-                              and not enrollment_created and not enrollment_activated) as unchanged,
-           coalesce(array_agg(line order by line) filter (where not ok), '{}') as name_required_lines,
-           array(select line from import_plan where shared) as shared_lines,
-           exists (select 1 from import_plan where course_id is null and action <> 'deactivate') as missing_courses
-      from r`);
+export async function summarizePlan(client: pg.ClientBase, t: WorkTables, part: number | null): Promise<PlanSummary> {
+  const { rows } = await client.query<Record<string, string> & { name_required_lines: number[] }>(
+    `select count(*) filter (where kind <> 'folded') as rows,
+            count(*) filter (where kind in ('applied', 'noop')) as valid,
+            count(*) filter (where kind = 'name_required') as invalid,
+            count(*) filter (where creates) as students_created,
+            count(*) filter (where renames) as students_updated,
+            count(*) filter (where effect = 'created') as enrollments_created,
+            count(*) filter (where effect = 'activated') as enrollments_activated,
+            count(*) filter (where effect = 'deactivated') + coalesce(sum(cardinality(others)), 0) as enrollments_deactivated,
+            count(*) filter (where kind = 'noop' or (kind = 'applied' and not creates and not renames and effect is null and cardinality(others) = 0)) as unchanged,
+            coalesce(array_agg(line order by line) filter (where kind = 'name_required'), '{}') as name_required_lines
+       from ${t.plan} where $1::int4 < 0 or part = $1`,
+    [part === null ? -1 : part],
+  );
   const row = rows[0]!;
   const counts = zeroCounts();
-  for (const key of Object.keys(counts) as Array<keyof Counts>) counts[key] = Number(row[key]);
-  return { counts, nameRequiredLines: row.name_required_lines, sharedLines: row.shared_lines, missingCourses: row.missing_courses };
+  for (const key of Object.keys(counts) as Array<keyof Counts>) counts[key] = Number(row[key] ?? 0);
+  return { counts, nameRequiredLines: row.name_required_lines };
 }
 
 /**
- * Creates the courses the batch's rows would create, each named as the first row that creates it
- * (in file order) names it, and fills in their ids in the plan. A `set`/`add` row creates its
- * course unless it fails, and it fails only when its student is new and no name has arrived
- * yet: neither in the database nor on an earlier row of the batch for the same student.
+ * Creates the courses the planned rows would create (of `part`, or all), each named as the first
+ * row that creates it (in file order) names it, ids in that order (the parts look them up by name).
+ * A `set`/`add` row creates its course unless it fails (`applies`).
  */
-export async function createMissingCourses(client: pg.ClientBase): Promise<void> {
-  // Ids in the order of the first creating lines, as one-by-one application would give them.
-  await client.query(`
-    with named as (
-      select ek, min(line) as first_line from import_plan where action <> 'deactivate' and name is not null group by ek),
-    creating as (
-      select distinct on (lower(b.course)) b.course, b.line
-        from import_plan b left join named on named.ek = b.ek
-       where b.course_id is null and b.action <> 'deactivate'
-         and (b.name is not null or b.student_id is not null or named.first_line < b.line)
-       order by lower(b.course), b.line)
-    insert into courses (name) select course from creating order by line`);
-  await client.query(`
-    update import_plan p set course_id = (select id from courses c where lower(c.name) = lower(p.course) limit 1)
-     where course_id is null`);
+export async function createPlannedCourses(client: pg.ClientBase, t: WorkTables, part: number | null): Promise<void> {
+  const which = part === null ? -1 : part;
+  await client.query(
+    `insert into courses (name)
+     select course from (select distinct on (ck) ck, course, line from ${t.plan}
+                          where course_id is null and applies and ($1::int4 < 0 or part = $1) order by ck, line) first
+      order by line
+     on conflict do nothing`,
+    [which],
+  );
 }
 
-/** Writes what the unshared rows change: new students and enrollments, renames, `active` flips. */
-export async function writeUnsharedRows(client: pg.ClientBase, counts: Counts): Promise<void> {
-  if (counts.students_updated) {
-    await client.query(`
-      update students s set name = p.name, updated_at = now()
-        from import_plan p
-       where not p.shared and s.id = p.student_id and p.name is not null and p.name <> p.stored_name`);
-  }
-  if (counts.students_created) {
-    await client.query(`
-      insert into students (id, name, email) select new_student_id, name, email from import_plan
-       where new_student_id is not null order by line`);
-  }
-  if (counts.enrollments_created) {
-    // In index order: the unique (course_id, student_id) and course_id indexes fill page by page.
-    await client.query(`
-      insert into course_enrollments (course_id, student_id, active)
-      select course_id, coalesce(student_id, new_student_id), true from import_plan
-       where not shared and action <> 'deactivate' and enrollment_id is null and coalesce(student_id, new_student_id) is not null
-       order by 1, 2`);
-  }
-  if (counts.enrollments_activated) {
-    await client.query(`
-      update course_enrollments set active = true, updated_at = now()
-       where id = any(array(select enrollment_id from import_plan
-                             where not shared and action <> 'deactivate' and enrollment_active is false))`);
-  }
-  if (counts.enrollments_deactivated) {
-    await client.query(`
-      update course_enrollments set active = false, updated_at = now()
-       where id = any(array(select enrollment_id from import_plan where not shared and action = 'deactivate' and enrollment_active
-                            union all
-                            select unnest(other_active_ids) from import_plan where not shared and action = 'set'))`);
-  }
-}
-
-/** Empties the batch tables for the next batch of the same transaction. */
-export async function clearImportPlan(client: pg.ClientBase): Promise<void> {
-  await client.query(`truncate import_stage, import_plan`);
+/** The staged rows of the folded students of `part` (every part when null), in file order. */
+export async function foldedRows(
+  client: pg.ClientBase,
+  t: WorkTables,
+  part: number | null,
+): Promise<Array<{ line: number; email: string; name: string | null; course: string; action: 'set' | 'add' | 'deactivate' }>> {
+  const { rows } = await client.query(
+    `select line, email, name, course, action from ${t.plan} where kind = 'folded' and ($1::int4 < 0 or part = $1) order by line`,
+    [part === null ? -1 : part],
+  );
+  return rows;
 }

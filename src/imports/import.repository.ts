@@ -1,16 +1,43 @@
 import type pg from 'pg';
-import { zeroCounts, type Counts } from '../domain/counts.js';
+import { addCounts, zeroCounts, type Counts } from '../domain/counts.js';
 import { withPgClient, type Orm } from '../db/orm.js';
-import { inTransaction } from '../db/transaction.js';
 import { finishJobs } from '../jobs/job-finish.repository.js';
-import type { FinishedStatus, ImportPayload, JobError, JobStatus } from '../jobs/job.model.js';
+import type { FinishedStatus, ImportPayload, JobError, JobRowError } from '../jobs/job.model.js';
 import { addImportRowsApplied } from '../jobs/job-totals.repository.js';
 import { insertJobErrors } from '../jobs/job.repository.js';
-import type { RowError } from './import-rows.js';
 
-/** The state of an import job as its worker resumes it: the checkpoint of the last batch. */
-export type ImportJobState = {
+/**
+ * Where a running import is (`jobs.state`), checkpointed in the transaction of the work it
+ * describes: the file staged (its rows, the invalid ones already counted and reported), the plan
+ * made (at which roster version), the courses created, the parts applied.
+ */
+export type ImportState = {
+  phase: 'staged' | 'planned';
+  /** Parts the students are spread over. */
+  parts: number;
+  /** Rows in the stage table: a crash of PostgreSQL empties unlogged tables, and this tells. */
+  staged: number;
+  /** The file's invalid rows and their row errors, written when it was staged, counted with the first part applied (or the report). */
+  invalid: number;
+  invalidCounted?: boolean;
+  stagedErrors: number;
+  /** Row errors written so far (the next gets `errors + 1`). */
+  errors: number;
+  /** An approved sync: it holds again only if it would now deactivate more than this. */
+  approved?: { deactivations: number };
+  /** A sync past its parts: sweeping from this enrollment id on. */
+  sweepFrom?: number;
+  /** The roster version the plan was made at. */
+  version?: number;
+  coursesCreated?: boolean;
+  /** Parts applied. */
+  done: number[];
+};
+
+/** An import job as its worker resumes it. */
+export type ImportJob = {
   id: string;
+  seq: number;
   payload: ImportPayload;
   processed: number;
   counts: Counts;
@@ -18,38 +45,41 @@ export type ImportJobState = {
   total: number | null;
   /** True once the whole-file check has finished (it records the file's warnings, maybe none). */
   scanned: boolean;
+  state: ImportState | null;
 };
 
-type Row = { id: string; payload: ImportPayload; processed: string; counts: Partial<Counts>; total: string | null; scanned: boolean };
-const toState = (r: Row): ImportJobState => ({
+type Row = { id: string; seq: string; payload: ImportPayload; processed: string; counts: Partial<Counts>; total: string | null; scanned: boolean; state: ImportState | null };
+const toJob = (r: Row): ImportJob => ({
   id: r.id,
+  seq: Number(r.seq),
   payload: r.payload,
   processed: Number(r.processed),
   counts: { ...zeroCounts(), ...r.counts },
   total: r.total === null ? null : Number(r.total),
   scanned: r.scanned,
+  state: r.state,
 });
 
-/** The oldest import not finished yet, in acceptance order. */
-export async function oldestUnfinishedImport(orm: Orm): Promise<string | null> {
+/** The import or revert to run next: the oldest not finished, in the order they run (acceptance, or approval). */
+export async function oldestUnfinishedImport(orm: Orm): Promise<{ id: string; type: 'import' | 'revert' } | null> {
   return withPgClient(orm, async (client) => {
-    const { rows } = await client.query<{ id: string }>(
-      `select id from jobs where type = 'import' and status in ('queued', 'running') order by seq limit 1`,
+    const { rows } = await client.query<{ id: string; type: 'import' | 'revert' }>(
+      `select id, type from jobs where type in ('import', 'revert') and status in ('queued', 'running') order by run_seq limit 1`,
     );
-    return rows[0]?.id ?? null;
+    return rows[0] ?? null;
   });
 }
 
-/** Marks the import running (again) and returns its checkpoint; null when it is already finished. */
-export async function startImportJob(orm: Orm, id: string): Promise<ImportJobState | null> {
+/** Marks the import running (again) and returns it; null when it is no longer queued or running. */
+export async function startImportJob(orm: Orm, id: string): Promise<ImportJob | null> {
   return withPgClient(orm, async (client) => {
     const { rows } = await client.query<Row>(
       `update jobs set status = 'running', started_at = coalesce(started_at, now()), attempts = attempts + 1, updated_at = now()
         where id = $1 and type = 'import' and status in ('queued', 'running')
-        returning id, payload, processed, counts, total, warnings is not null as scanned`,
+        returning id, seq, payload, processed, counts, total, warnings is not null as scanned, state`,
       [id],
     );
-    return rows[0] ? toState(rows[0]) : null;
+    return rows[0] ? toJob(rows[0]) : null;
   });
 }
 
@@ -65,92 +95,110 @@ export async function recordScanProgress(orm: Orm, id: string, total: number, wa
 }
 
 /**
- * Settings for an import batch transaction. No JIT: bulk-loaded tables have stale statistics,
- * whose huge estimates make PostgreSQL JIT-compile every batch's lookups (tens of ms each).
- * Asynchronous commit: a batch and its checkpoint commit together, so losing the last batches in
- * a database crash loses them consistently and the import redoes them; a later synchronous
- * commit (any command, or the import's end) flushes them anyway, so nothing acknowledged to a
- * client is lost.
+ * Settings for an import's transactions. No JIT: bulk-loaded tables have stale statistics, whose
+ * huge estimates make PostgreSQL JIT-compile every statement. Asynchronous commit: a part and its
+ * checkpoint commit together, so losing the last parts in a database crash loses them
+ * consistently and the import redoes them; the import's end commits synchronously.
  */
 export async function tuneImportTransaction(client: pg.ClientBase): Promise<void> {
-  await client.query('set local jit = off; set local synchronous_commit = off');
+  await client.query("set local jit = off; set local synchronous_commit = off; set local work_mem = '64MB'; set local maintenance_work_mem = '128MB'");
 }
 
-/** Inside a batch transaction: the job's row, locked, to check who owns the checkpoint and whether to cancel. */
-export async function lockImportJob(
-  client: pg.ClientBase,
-  id: string,
-): Promise<{ status: JobStatus; processed: number; cancelRequested: boolean } | null> {
-  const { rows } = await client.query<{ status: JobStatus; processed: string; cancel_requested: boolean }>(
-    `select status, processed, cancel_requested from jobs where id = $1 for update`,
+/** The job's row, locked (for no key update: the parts' foreign keys to it only share-lock its key), as a transaction of the import sees it. */
+export async function lockImportJob(client: pg.ClientBase, id: string): Promise<{ status: string; cancelRequested: boolean; state: ImportState | null; counts: Counts; processed: number } | null> {
+  const { rows } = await client.query<{ status: string; cancel_requested: boolean; state: ImportState | null; counts: Partial<Counts>; processed: string }>(
+    `select status, cancel_requested, state, counts, processed from jobs where id = $1 for no key update`,
     [id],
   );
   const r = rows[0];
-  return r ? { status: r.status, processed: Number(r.processed), cancelRequested: r.cancel_requested } : null;
+  return r ? { status: r.status, cancelRequested: r.cancel_requested, state: r.state, counts: { ...zeroCounts(), ...r.counts }, processed: Number(r.processed) } : null;
+}
+
+/** Whether the job was asked to cancel (read without a lock, between parts). */
+export async function cancelRequested(client: pg.ClientBase, id: string): Promise<boolean> {
+  const { rows } = await client.query<{ cancel_requested: boolean }>(`select cancel_requested from jobs where id = $1`, [id]);
+  return rows[0]?.cancel_requested ?? false;
 }
 
 /**
- * Writes a batch's checkpoint: rows consumed, counts, its row errors (numbered from `firstErrorSeq`),
- * and adds the rows it `applied` to the running total (so a long import shows in the metrics as it goes).
+ * Starts the import over from the stored file (first attempt, or its staged rows were lost): no
+ * row errors, counts or parts yet. Only before any part was applied.
  */
-export async function writeCheckpoint(
-  client: pg.ClientBase,
-  id: string,
-  checkpoint: { processed: number; counts: Counts; errors: RowError[]; firstErrorSeq: number; applied: number },
-): Promise<void> {
-  await addImportRowsApplied(client, checkpoint.applied);
-  // job_errors.column is nullable: a whole-row error (field_count) has no column.
-  await insertJobErrors(client, id, checkpoint.firstErrorSeq, checkpoint.errors);
+export async function resetImport(client: pg.ClientBase, id: string): Promise<void> {
+  await client.query(`delete from job_errors where job_id = $1`, [id]);
+  await client.query(`update jobs set processed = 0, counts = $2, state = null, updated_at = now() where id = $1`, [id, JSON.stringify(zeroCounts())]);
+}
+
+/** Writes row errors after the `first - 1` already written. */
+export const writeRowErrors = (client: pg.ClientBase, id: string, first: number, errors: readonly JobRowError[]) => insertJobErrors(client, id, first, errors);
+
+/** Records the import's state (and, when given, its counts and rows processed). */
+export async function saveImportState(client: pg.ClientBase, id: string, state: ImportState, progress?: { counts: Counts; processed: number }): Promise<void> {
   await client.query(
-    `update jobs set processed = $2, counts = $3, total = greatest(total, $2), updated_at = now() where id = $1`,
-    [id, checkpoint.processed, JSON.stringify(checkpoint.counts)],
+    `update jobs set state = $2, counts = coalesce($3, counts), processed = coalesce($4, processed), total = greatest(total, coalesce($4, 0)), updated_at = now() where id = $1`,
+    [id, JSON.stringify(state), progress ? JSON.stringify(progress.counts) : null, progress?.processed ?? null],
   );
 }
 
-/** The seq the next row error of a job gets. */
-export async function nextErrorSeq(orm: Orm, id: string): Promise<number> {
-  return withPgClient(orm, async (client) => {
-    const { rows } = await client.query<{ n: number }>(`select coalesce(max(seq), 0) + 1 as n from job_errors where job_id = $1`, [id]);
-    return rows[0]!.n;
-  });
+/**
+ * The tail of a part's transaction: the part is marked applied, its counts and rows added to the
+ * job's, its row errors numbered after the job's, and the rows it applied added to the metrics'
+ * total. Throws when the part was already applied (another worker) or the job no longer runs,
+ * which rolls the part back.
+ */
+export async function commitPart(
+  client: pg.ClientBase,
+  id: string,
+  part: number,
+  result: { counts: Counts; rows: number; errors: JobRowError[] },
+): Promise<void> {
+  const job = await lockImportJob(client, id);
+  if (!job || job.status !== 'running' || !job.state) throw new LostPartError(`import ${id} no longer runs`);
+  if (job.state.done.includes(part)) throw new LostPartError(`import ${id}: part ${part} was applied elsewhere`);
+  await writeRowErrors(client, id, job.state.errors + 1, result.errors);
+  const state = { ...job.state, errors: job.state.errors + result.errors.length, done: [...job.state.done, part], invalidCounted: true };
+  const invalid = job.state.invalidCounted ? 0 : job.state.invalid;
+  const counts = addCounts(addCounts(job.counts, result.counts), { ...zeroCounts(), rows: invalid, invalid });
+  await saveImportState(client, id, state, { counts, processed: job.processed + result.rows + invalid });
+  await addImportRowsApplied(client, result.counts.valid);
+}
+
+/** The tail of a sweep chunk's transaction: its deactivations counted, where it stopped recorded. */
+export async function commitSweepChunk(client: pg.ClientBase, id: string, swept: number, sweepFrom: number): Promise<void> {
+  const job = await lockImportJob(client, id);
+  if (!job || job.status !== 'running' || !job.state) throw new LostPartError(`import ${id} no longer runs`);
+  const counts = { ...job.counts, enrollments_deactivated: job.counts.enrollments_deactivated + swept };
+  await saveImportState(client, id, { ...job.state, sweepFrom }, { counts, processed: job.processed });
+}
+
+/** A part (or the whole import) moved on elsewhere: roll back and leave it. */
+export class LostPartError extends Error {
+  override name = 'LostPartError';
 }
 
 /** Finishes an import not finished yet (finishJobs: counted in the totals, its stored file freed). */
 export async function finishImportJob(
   client: pg.ClientBase,
   id: string,
-  outcome: { status: FinishedStatus; processed: number; counts: Counts; error?: JobError; exactTotal: boolean },
+  outcome: { status: FinishedStatus; processed?: number; counts?: Counts; error?: JobError; exactTotal: boolean },
 ): Promise<void> {
   await finishJobs(client, [{ id, ...outcome }]);
 }
 
-/** Dry runs start over on every attempt: clear what an interrupted attempt reported. */
-export async function resetImportProgress(orm: Orm, id: string): Promise<void> {
-  await inTransaction(orm, async (client) => {
-    await client.query(`delete from job_errors where job_id = $1`, [id]);
-    await client.query(`update jobs set processed = 0, counts = $2, updated_at = now() where id = $1`, [id, JSON.stringify(zeroCounts())]);
-  });
+/** Fresh planner statistics of the roster tables, after an import grew them (autovacuum would, later). */
+export async function analyzeRoster(orm: Orm): Promise<void> {
+  await withPgClient(orm, (client) => client.query('analyze students, courses, course_enrollments'));
 }
 
-/** Dry runs report through their own connection (their data transaction is rolled back). */
-export async function reportDryRunBatch(
-  orm: Orm,
-  id: string,
-  report: { processed: number; counts: Counts; errors: RowError[]; firstErrorSeq: number },
-): Promise<{ cancelRequested: boolean }> {
+/** Marks a revert running (again) and returns it; null when it is no longer queued or running. */
+export async function startRevertJob(orm: Orm, id: string): Promise<ImportJob | null> {
   return withPgClient(orm, async (client) => {
-    await client.query('begin');
-    try {
-      await insertJobErrors(client, id, report.firstErrorSeq, report.errors);
-      const { rows } = await client.query<{ cancel_requested: boolean }>(
-        `update jobs set processed = $2, counts = $3, total = greatest(total, $2), updated_at = now() where id = $1 returning cancel_requested`,
-        [id, report.processed, JSON.stringify(report.counts)],
-      );
-      await client.query('commit');
-      return { cancelRequested: rows[0]?.cancel_requested ?? false };
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    }
+    const { rows } = await client.query<Row>(
+      `update jobs set status = 'running', started_at = coalesce(started_at, now()), attempts = attempts + 1, updated_at = now()
+        where id = $1 and type = 'revert' and status in ('queued', 'running')
+        returning id, seq, payload, processed, counts, total, true as scanned, state`,
+      [id],
+    );
+    return rows[0] ? toJob(rows[0]) : null;
   });
 }

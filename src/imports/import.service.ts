@@ -1,216 +1,129 @@
-import type pg from 'pg';
-import { addCounts, zeroCounts, type Counts } from '../domain/counts.js';
+import type { Orm } from '../db/orm.js';
+import { rosterVersion } from '../db/roster-version.repository.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
 import { inTransaction } from '../db/transaction.js';
-import type { Orm } from '../db/orm.js';
 import type { FinishedStatus } from '../jobs/job.model.js';
-import { ImportFileError, MAX_RECORD_BYTES } from './csv-reader.js';
-import { createFileScan, rowsOf, type FileScan } from './csv-scan.js';
-import { applyImportBatch, type BatchOutcome } from './import-batch.js';
-import { readImportRecords, type ImportHeader } from './import-rows.js';
-import { parseInThread } from './batch-parser.js';
-import { createBatchSizer, type BatchSizer } from './batch-size.js';
-import type { StagedBatch } from './staged-batch.js';
+import type { Hold } from '../jobs/job-view.js';
+import { ImportFileError } from './csv-reader.js';
+import { applyParts, sweep } from './import-parts.js';
+import { createPlan, createPlannedCourses, planRows } from './import-plan.repository.js';
+import { reviewPlan } from './import-review.js';
+import { ensureStaged, scanFile } from './import-stage.js';
+import { dropWorkTables, workTablesOf, type WorkTables } from './import-work.repository.js';
 import {
+  analyzeRoster,
   finishImportJob,
   lockImportJob,
-  nextErrorSeq,
-  recordScanProgress,
-  reportDryRunBatch,
-  resetImportProgress,
+  LostPartError,
+  saveImportState,
   startImportJob,
   tuneImportTransaction,
-  writeCheckpoint,
-  type ImportJobState,
+  type ImportJob,
+  type ImportState,
 } from './import.repository.js';
-import { readUpload } from './upload.repository.js';
 
 /**
- * Runs one CSV import to its end, or to the next batch boundary when asked to stop.
- * 1. First attempt only: the whole file is read once without touching the roster (header,
- *    CSV syntax, row count), so a file that is not a roster fails before anything is applied.
- * 2. Rows are applied in batches; each batch commits with the job's checkpoint (rows consumed,
- *    counts, its row errors) in one transaction under the apply lock. A resumed import re-reads
- *    the file and skips the rows its checkpoint says are done, so nothing is doubled.
- * 3. Cancellation is checked at every batch, under the same lock as the checkpoint.
+ * Runs one CSV import to its end, or to the next part boundary when asked to stop (CONTRACT §2, §3, §7).
+ * 1. First attempt only: the whole file is checked without touching the roster (header, CSV
+ *    syntax, row count), so a file that is not a roster fails before anything is applied.
+ * 2. Stage: the file is parsed and validated once, its rows COPYed into a table of the job's own,
+ *    its invalid rows reported (import-stage.ts).
+ * 3. Plan: PostgreSQL compares the whole staged file with the roster as joins of sets
+ *    (import-plan.repository.ts). A dry run reports the plan and ends; a roster sync checks its
+ *    thresholds on it and is held for approval past one, having applied nothing (import-review.ts).
+ * 4. Apply: the courses the rows create, in file order; then the parts, each a transaction that
+ *    writes its students' rows and their history and checkpoints the part, several side by side
+ *    (`writers`); students are independent in an import, so the parts' order does not matter
+ *    (import-parts.ts). A sync then sweeps what the file does not name.
+ * Cancellation and shutdown are checked at every part; a resumed import skips the parts applied.
  */
 
 export type ImportControl = {
-  /** True once the worker is shutting down: hand the import back at the next batch boundary. */
+  /** True once the worker is shutting down: hand the import back at the next part boundary. */
   stopping(): boolean;
-  /** Rows per batch; by default adapted to how fast batches apply (batch-size.ts). */
+  /** Rows per part (default PART_ROWS). */
   batchRows?: number;
+  /** Parts applied side by side (default WRITERS). */
+  writers?: number;
+  /** Told when a sync is held for approval (the worker logs it). */
+  onHold?(hold: Hold): void;
 };
 
-/** `finished`: the job is in a final state (maybe by another hand); `handed_back`: stopped for shutdown. */
+/** `finished`: the job is in a final state, or held, maybe by another hand; `handed_back`: stopped for shutdown. */
 export type ImportOutcome = 'finished' | 'handed_back';
 
-/** Another worker advanced the checkpoint under us: stop without writing anything. */
-export class LostImportError extends Error {
-  override name = 'LostImportError';
-}
+/** Rows per part: a part commits in well under a second, so progress and cancellation move often. */
+export const PART_ROWS = 5_000;
+/** Parts applied side by side by default. */
+export const WRITERS = 2;
 
 export async function runImport(orm: Orm, jobId: string, control: ImportControl): Promise<ImportOutcome> {
   const job = await startImportJob(orm, jobId);
   if (!job) return 'finished';
+  const t = workTablesOf(job.seq);
+  const writers = control.writers ?? WRITERS;
   try {
-    // Not `total`: the check writes estimates of it as it goes, and may have been cut short.
     if (!job.scanned) await scanFile(orm, job);
-    return job.payload.dry_run ? await dryRun(orm, job, control) : await applyFile(orm, job, control);
+    const staged = await ensureStaged(orm, job, t, { stopping: control.stopping, rowsPerPart: control.batchRows ?? PART_ROWS });
+    if (staged === 'handed_back') return staged;
+    const state = await ensurePlanned(orm, job, t, staged);
+    if (!state.coursesCreated && (job.payload.dry_run || job.payload.mode === 'sync')) {
+      if ((await reviewPlan(orm, job, t, state, (hold) => control.onHold?.(hold))) === 'ended') return 'finished';
+    }
+    if (!state.coursesCreated) await createCourses(orm, job, t, state);
+    let outcome = await applyParts(orm, job, t, state, { stopping: control.stopping, writers });
+    if (outcome === 'done' && job.payload.mode === 'sync') outcome = await sweep(orm, job, t, state, { stopping: control.stopping, writers });
+    if (outcome === 'handed_back') return 'handed_back';
+    await finish(orm, job, t, outcome === 'cancelled' ? 'cancelled' : null);
+    return 'finished';
   } catch (err) {
+    if (err instanceof LostPartError) return 'finished';
     if (!(err instanceof ImportFileError)) throw err;
-    await inTransaction(orm, (client) =>
-      finishImportJob(client, job.id, {
-        status: 'failed',
-        processed: 0,
-        counts: job.counts,
-        error: { code: err.code, message: err.message },
-        exactTotal: false,
-      }),
-    );
+    await inTransaction(orm, async (client) => {
+      await finishImportJob(client, job.id, { status: 'failed', error: { code: err.code, message: err.message }, exactTotal: false });
+      await dropWorkTables(client, t);
+    });
     return 'finished';
   }
 }
 
-/**
- * Checks the whole file before anything is applied: the header (parsed), then the CSV syntax of
- * every byte and the row count, as scanned while the file was uploaded (or, for a job accepted
- * without that scan, scanned here, reporting the estimated total meanwhile).
- */
-async function scanFile(orm: Orm, job: ImportJobState): Promise<void> {
-  let header: ImportHeader | null = null;
-  for await (const item of readImportRecords(readUpload(orm, job.payload.upload_id))) {
-    if ('header' in item) {
-      header = item.header;
-      break;
-    }
-  }
-  const scan = job.payload.scan ?? (await scanStoredFile(orm, job));
-  if ('error' in scan) throw new ImportFileError(scan.error.code, scan.error.message);
-  const total = rowsOf(scan);
-  await recordScanProgress(orm, job.id, total, header!.warnings);
-  job.total = total;
-}
-
-async function scanStoredFile(orm: Orm, job: ImportJobState): Promise<FileScan> {
-  const scan = createFileScan(MAX_RECORD_BYTES);
-  let bytes = 0;
-  let lastReport = Date.now();
-  for await (const chunk of readUpload(orm, job.payload.upload_id)) {
-    scan.push(chunk);
-    bytes += chunk.length;
-    if (Date.now() - lastReport > 500) {
-      lastReport = Date.now();
-      await recordScanProgress(orm, job.id, Math.round((scan.recordsSoFar() * job.payload.size_bytes) / bytes));
-    }
-  }
-  return scan.end();
-}
-
-/** The file's rows in staged batches, skipping the first `skip` rows (already applied), parsed in a thread of their own. */
-function batchesOf(orm: Orm, job: ImportJobState, skip: number, sizer: BatchSizer): AsyncGenerator<StagedBatch> {
-  return parseInThread(readUpload(orm, job.payload.upload_id), { mode: job.payload.mode, skip, size: sizer.size() }, sizer.size);
-}
-
-/**
- * Applies a batch and tells the sizer how long it took: only the batch's own statements, not the
- * wait for the apply lock, so commands applied meanwhile do not shrink the batches.
- */
-async function applyTimed(client: pg.ClientBase, staged: StagedBatch, sizer: BatchSizer): Promise<BatchOutcome> {
-  const started = performance.now();
-  const batch = await applyImportBatch(client, staged);
-  sizer.observe(staged.rows, performance.now() - started);
-  return batch;
-}
-
-async function applyFile(orm: Orm, job: ImportJobState, control: ImportControl): Promise<ImportOutcome> {
-  let { processed, counts } = job;
-  let errorSeq = await nextErrorSeq(orm, job.id);
-  const sizer = createBatchSizer(control.batchRows);
-  for await (const staged of batchesOf(orm, job, processed, sizer)) {
-    if (control.stopping()) return 'handed_back';
-    const next = await inApplyTransaction(orm, async (client) => {
-      await tuneImportTransaction(client);
-      const state = await lockImportJob(client, job.id);
-      if (!state || state.status !== 'running') return 'finished' as const;
-      if (state.processed !== processed) throw new LostImportError(`import ${job.id}: checkpoint moved from ${processed} to ${state.processed}`);
-      if (state.cancelRequested) {
-        await finishImportJob(client, job.id, { status: 'cancelled', processed, counts, exactTotal: false });
-        return 'finished' as const;
-      }
-      const batch = await applyTimed(client, staged, sizer);
-      const checkpoint = {
-        processed: processed + staged.rows,
-        counts: addCounts(counts, batch.counts),
-        errors: batch.errors,
-        firstErrorSeq: errorSeq,
-        applied: batch.counts.valid,
-      };
-      await writeCheckpoint(client, job.id, checkpoint);
-      return checkpoint;
-    });
-    if (next === 'finished') return 'finished';
-    // Only a committed checkpoint moves the local one.
-    ({ processed, counts } = next);
-    errorSeq += next.errors.length;
-  }
-  await inTransaction(orm, async (client) => {
-    const state = await lockImportJob(client, job.id);
-    if (!state || state.status !== 'running') return;
-    if (state.processed !== processed) throw new LostImportError(`import ${job.id}: checkpoint moved from ${processed} to ${state.processed}`);
-    await finishImportJob(client, job.id, { status: finalStatus(counts), processed, counts, exactTotal: true });
+/** The plan of the whole file, made now (again, when the work tables were lost or a held sync was approved). */
+async function ensurePlanned(orm: Orm, job: ImportJob, t: WorkTables, staged: ImportState): Promise<ImportState> {
+  if (staged.phase === 'planned') return staged;
+  return inTransaction(orm, async (client) => {
+    await tuneImportTransaction(client);
+    // Read first: the plan then sees at least this version, so a command after it is never missed.
+    const version = await rosterVersion(client);
+    await createPlan(client, t);
+    await planRows(client, t, null);
+    const state: ImportState = { ...staged, phase: 'planned', version, coursesCreated: false };
+    await saveImportState(client, job.id, state);
+    return state;
   });
-  return 'finished';
 }
 
-const finalStatus = (counts: Counts): FinishedStatus => (counts.invalid > 0 ? 'completed_with_errors' : 'completed');
-
-/** Thrown out of the dry run's transaction so that it rolls back. */
-class DryRunEnd extends Error {
-  constructor(readonly reason: 'done' | 'cancelled' | 'handed_back') {
-    super(`dry run ${reason}`);
-  }
+/** Creates the courses the rows create, named and numbered in file order, before any part applies. */
+async function createCourses(orm: Orm, job: ImportJob, t: WorkTables, state: ImportState): Promise<void> {
+  await inApplyTransaction(orm, async (client) => {
+    await tuneImportTransaction(client);
+    await createPlannedCourses(client, t, null);
+    state.coursesCreated = true;
+    await saveImportState(client, job.id, state);
+  });
 }
 
 /**
- * A dry run applies the same batches in ONE transaction under the apply lock and rolls it back:
- * it reports exactly what the import would report at that moment and changes nothing. It holds
- * the apply lock (so other writes wait) for its whole duration. Interrupted, it starts over.
+ * The import's final status (`cancelled`, or by its invalid rows), its work tables dropped, and, when
+ * it grew the roster by much, fresh statistics for the planner of the next import.
  */
-async function dryRun(orm: Orm, job: ImportJobState, control: ImportControl): Promise<ImportOutcome> {
-  await resetImportProgress(orm, job.id);
-  let processed = 0;
-  let counts = zeroCounts();
-  let errorSeq = 1;
-  let reason: DryRunEnd['reason'];
-  try {
-    await inApplyTransaction(orm, async (client) => {
-      await tuneImportTransaction(client);
-      const sizer = createBatchSizer(control.batchRows);
-      for await (const staged of batchesOf(orm, job, 0, sizer)) {
-        if (control.stopping()) throw new DryRunEnd('handed_back');
-        const batch = await applyTimed(client, staged, sizer);
-        processed += staged.rows;
-        counts = addCounts(counts, batch.counts);
-        const { cancelRequested } = await reportDryRunBatch(orm, job.id, { processed, counts, errors: batch.errors, firstErrorSeq: errorSeq });
-        errorSeq += batch.errors.length;
-        if (cancelRequested) throw new DryRunEnd('cancelled');
-      }
-      throw new DryRunEnd('done');
-    });
-    throw new Error('unreachable: the dry run transaction must roll back');
-  } catch (err) {
-    if (!(err instanceof DryRunEnd)) throw err;
-    reason = err.reason;
-  }
-  if (reason === 'handed_back') return 'handed_back';
-  await inTransaction(orm, (client) =>
-    finishImportJob(client, job.id, {
-      status: reason === 'cancelled' ? 'cancelled' : finalStatus(counts),
-      processed,
-      counts,
-      exactTotal: reason === 'done',
-    }),
-  );
-  return 'finished';
+async function finish(orm: Orm, job: ImportJob, t: WorkTables, cancelled: 'cancelled' | null): Promise<void> {
+  const grew = await inTransaction(orm, async (client) => {
+    const current = await lockImportJob(client, job.id);
+    if (!current || current.status !== 'running') return false;
+    const status: FinishedStatus = cancelled ?? (current.counts.invalid > 0 ? 'completed_with_errors' : 'completed');
+    await finishImportJob(client, job.id, { status, exactTotal: status !== 'cancelled' });
+    await dropWorkTables(client, t);
+    return current.counts.students_created + current.counts.enrollments_created >= 50_000;
+  });
+  if (grew) await analyzeRoster(orm);
 }

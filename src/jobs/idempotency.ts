@@ -51,6 +51,8 @@ export async function acceptOnce(
     store(client: pg.PoolClient, accepted: Accepted): Promise<string>;
     /** Reads the request before the transaction (an upload streaming into PostgreSQL); kept alive meanwhile. */
     prepare?(): Promise<void>;
+    /** The answer, when the write is about an existing job (an approval); a new job's by default. */
+    accepted?: Accepted;
   },
 ): Promise<Accepted> {
   const claim = await claimKey(orm, key);
@@ -58,7 +60,7 @@ export async function acceptOnce(
   const heartbeat = setInterval(() => void touchKey(orm, claim).catch(() => {}), KEY_HEARTBEAT_MS);
   try {
     await steps.prepare?.();
-    const accepted = newAccepted();
+    const accepted = steps.accepted ?? newAccepted();
     return await inTransaction(orm, async (client) => {
       await finishKey(client, claim, await steps.store(client, accepted), accepted);
       return accepted;

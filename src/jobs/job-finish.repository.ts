@@ -18,7 +18,7 @@ export type JobEnd = {
 
 /**
  * The one way a job finishes (commands, imports, failures and cancellations alike): one statement
- * moves the jobs that are still queued or running to their final status, adds them to the running
+ * moves the jobs that are still queued, running or awaiting approval to their final status, adds them to the running
  * totals of the metrics (`job_totals`, one upsert per type and status) and frees the stored file of
  * a finished import. A job already finished is left alone, so nothing is counted twice. Finishing a
  * job straight from `queued` (a command applied in one transaction) counts its one attempt.
@@ -37,7 +37,7 @@ export async function finishJobs(client: pg.ClientBase, ends: readonly JobEnd[])
               finished_at = now(), updated_at = now()
          from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[], $5::boolean[], $6::jsonb[], $7::jsonb[])
               as u(id, status, counts, processed, exact_total, result, error)
-        where j.id = u.id and j.status in ('queued', 'running')
+        where j.id = u.id and j.status in ('queued', 'running', 'awaiting_approval')
         returning j.id, j.type, j.status),
      counted as (
        insert into job_totals (type, status, jobs)
@@ -66,9 +66,10 @@ export async function finishJobs(client: pg.ClientBase, ends: readonly JobEnd[])
 export async function requestCancel(orm: Orm, id: string): Promise<JobStatus | null> {
   return inTransaction(orm, async (client) => {
     // Locked first, so that a job being claimed right now is either cancelled here or runs.
-    const { rows } = await client.query<{ status: JobStatus }>(`select status from jobs where id = $1 for update`, [id]);
+    const { rows } = await client.query<{ status: JobStatus }>(`select status from jobs where id = $1 for no key update`, [id]);
     const status = rows[0]?.status;
-    if (status === 'queued') {
+    // Queued, or held for approval: nothing runs, so it is cancelled at once.
+    if (status === 'queued' || status === 'awaiting_approval') {
       await finishJobs(client, [{ id, status: 'cancelled' }]);
       return 'cancelled';
     }

@@ -22,6 +22,11 @@ export type JobView = {
   reverted_by?: string;
   /** A sync awaiting approval (or held before): why, and its figures (CONTRACT §7). */
   hold?: Hold;
+  /**
+   * What a running import or revert is doing: `staging` (reading and checking the file), `planning`
+   * (comparing it with the roster), `applying` (rows are applied and counted in `progress`), `sweeping`.
+   */
+  phase?: JobPhase;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -38,6 +43,8 @@ export type ImportOptionsView = {
 };
 
 export type RevertOptionsView = { dry_run: boolean; force: boolean };
+
+export type JobPhase = 'staging' | 'planning' | 'applying' | 'sweeping';
 
 /** Why a sync was held, with the figures an operator needs to decide (CONTRACT §7). */
 export type Hold = {
@@ -67,6 +74,7 @@ export type JobRecord = {
   reverts?: string | null;
   reverted_by?: string | null;
   hold?: Hold | null;
+  phase?: JobPhase | null;
   created_at: Date | string;
   started_at: Date | string | null;
   finished_at: Date | string | null;
@@ -98,5 +106,6 @@ export function toJobView(r: JobRecord): JobView {
   if (r.reverts) view.reverts = r.reverts;
   if (r.reverted_by) view.reverted_by = r.reverted_by;
   if (r.hold) view.hold = r.hold;
+  if (r.phase) view.phase = r.phase;
   return view;
 }

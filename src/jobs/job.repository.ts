@@ -13,6 +13,9 @@ const JOB_VIEW_COLUMNS = `id, type, status, counts, processed, total, result, er
   case when type = 'import' then payload - 'upload_id' - 'size_bytes' - 'sha256' - 'scan' - 'file_name' - 'approved'
        when type = 'revert' then jsonb_build_object('dry_run', payload->'dry_run', 'force', payload->'force') end as options,
   case when type = 'import' then payload->>'file_name' end as file_name, reverts, hold,
+  case when status = 'running' and type in ('import', 'revert') then
+    case when type = 'revert' then 'applying' when state is null then 'staging' when state->>'phase' = 'staged' then 'planning'
+         when state ? 'sweepFrom' then 'sweeping' else 'applying' end end as phase,
   (select r.id from jobs r where r.reverts = jobs.id and r.payload->>'dry_run' <> 'true'
       and (r.status not in ('failed', 'cancelled') or r.processed > 0) order by r.seq desc limit 1) as reverted_by`;
 
@@ -82,17 +85,18 @@ export async function listJobs(
   return { items: page.map(toJobView), nextBeforeSeq: rows.length > filter.limit ? Number(page.at(-1)!.seq) : null };
 }
 
-/** A page of a job's row errors, in order, after `cursor` (the last `seq` seen). */
+/** A page of a job's row errors in line order, after (`line`, `seq`) of the last one seen. */
 export async function listJobErrors(
   orm: Orm,
   jobId: string,
-  after: number,
+  after: [number, number],
   limit: number,
 ): Promise<{ items: Array<JobRowError & { seq: number }>; more: boolean }> {
   const rows = await query<JobRowError & { seq: number; line: string | null }>(
     orm,
-    `select seq, line, "column", code, message, value from job_errors where job_id = $1 and seq > $2 order by seq limit $3`,
-    [jobId, after, limit + 1],
+    `select seq, line, "column", code, message, value from job_errors
+      where job_id = $1 and (coalesce(line, 0), seq) > ($2, $3) order by coalesce(line, 0), seq limit $4`,
+    [jobId, after[0], after[1], limit + 1],
   );
   const items = rows.slice(0, limit).map((r) => ({ ...r, line: r.line === null ? null : Number(r.line) }));
   return { items, more: rows.length > limit };

@@ -35,6 +35,8 @@ export function queueNameFor(type: JobType): 'commands' | 'imports' {
     case 'batch':
       return 'commands';
     case 'import':
+    case 'revert':
+      // A revert can undo a million changes: it runs with the imports, one at a time.
       return 'imports';
     default: {
       const unknown: never = type;

@@ -22,7 +22,7 @@ const STUDENT_COLUMNS = `
 
 const ENROLLMENTS_LATERAL = `
   left join lateral (
-    select json_agg(json_build_object('course_id', e.course_id, 'course_name', c.name, 'active', e.active)
+    select json_agg(json_build_object('course_id', e.course_id, 'course_name', c.name, 'active', e.active, 'source', e.source)
                     order by e.created_at, e.id) as enrollments
       from course_enrollments e join courses c on c.id = e.course_id
      where e.student_id = s.id

@@ -1,7 +1,8 @@
 import { pageOf, type Page } from '../http/pagination.js';
 
 /** One of a student's enrollments, as the read API shows it. */
-export type EnrollmentView = { course_id: number; course_name: string; active: boolean };
+/** `source`: the feed of the last write that made it active or found it active (CONTRACT §2), null for a write by hand. */
+export type EnrollmentView = { course_id: number; course_name: string; active: boolean; source: string | null };
 
 /**
  * A student as the read API shows it (CONTRACT §4 "Reads"). `course_*` is the student's active

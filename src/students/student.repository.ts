@@ -18,7 +18,7 @@ export async function findStudent(orm: Orm, id: number): Promise<StudentRow | un
     id: student.id,
     name: student.name,
     email: student.email,
-    enrollments: enrollments.map((e) => ({ course_id: e.course.id, course_name: e.course.name, active: e.active })),
+    enrollments: enrollments.map((e) => ({ course_id: e.course.id, course_name: e.course.name, active: e.active, source: e.source ?? null })),
   };
 }
 

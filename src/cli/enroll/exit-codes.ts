@@ -8,8 +8,10 @@ export const EXIT = {
   completedWithErrors: 1,
   /** The job failed, or the API refused the request or could not be reached. */
   failed: 2,
-  /** The job was cancelled before it finished. */
+  /** The job was cancelled before it finished, or a held sync was rejected. */
   cancelled: 3,
+  /** A roster sync is held for approval: nothing was applied (see its hold and changes). */
+  held: 4,
   /** The command was called wrongly (unknown option, missing argument, unreadable file). */
   usage: 64,
 } as const;
@@ -22,7 +24,10 @@ export function exitCodeOf(status: JobStatus): number {
     case 'completed_with_errors':
       return EXIT.completedWithErrors;
     case 'cancelled':
+    case 'rejected':
       return EXIT.cancelled;
+    case 'awaiting_approval':
+      return EXIT.held;
     case 'failed':
     case 'queued':
     case 'running':

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { batchBody, createStudentBody, enrollmentBody, updateStudentBody } from '../../commands/command.schemas.js';
 import { courseIdParams, rosterQuery } from '../routes/courses.routes.js';
 import { changesQuery, historyQuery } from '../routes/history.routes.js';
+import { revertQuery } from '../routes/job-actions.routes.js';
 import { importQuery } from '../routes/imports.routes.js';
 import { errorsQuery, jobListQuery } from '../routes/jobs.routes.js';
 import { studentIdParams, studentListQuery } from '../routes/students.routes.js';
@@ -95,6 +96,18 @@ const routes: RouteConfig[] = [
   { security: WRITE.security, method: 'post', path: `${API}/jobs/{id}/cancel`, tags: ['jobs'], summary: 'Cancel a queued or running job',
     description: 'A running job stops between batches; what it already applied stays applied and is counted.',
     request: { params: jobId }, responses: { 202: json(jobViewSchema, 'The job after the request.'), ...errorRefs(401, 403, 404, 409, 500) } },
+  { ...WRITE, method: 'post', path: `${API}/jobs/{id}/revert`, tags: ['history'], summary: 'Undo every change a finished job made, as a new job of type revert',
+    description:
+      'A change a later job changed again is a conflict: left as it is and reported as a row error `changed_since` naming that job, unless `force=true`. ' +
+      'A job is reverted once (409 afterwards, unless that revert was reverted); a queued, running or held job, a dry run, and a sync that applied nothing get 409.',
+    request: { ...WRITE.request, params: jobId, query: revertQuery },
+    responses: { ...accepted, ...writeErrors, ...errorRefs(404) } },
+  { ...WRITE, method: 'post', path: `${API}/jobs/{id}/approve`, tags: ['jobs'], summary: 'Approve a roster sync awaiting approval',
+    description: 'It is applied to the roster as it is then, its thresholds lifted, unless it would now deactivate more than its hold showed: then it holds again.',
+    request: { ...WRITE.request, params: jobId },
+    responses: { ...accepted, ...writeErrors, ...errorRefs(404) } },
+  { security: WRITE.security, method: 'post', path: `${API}/jobs/{id}/reject`, tags: ['jobs'], summary: 'Reject a roster sync awaiting approval: nothing is applied',
+    request: { params: jobId }, responses: { 202: json(jobViewSchema, 'The job, rejected.'), ...errorRefs(401, 403, 404, 409, 500) } },
   // History
   { ...READ, method: 'get', path: `${API}/jobs/{id}/changes`, tags: ['history'], summary: "A job's changes, in the order it made them",
     description:

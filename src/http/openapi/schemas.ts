@@ -80,6 +80,7 @@ export const jobViewSchema = z
     reverts: z.string().meta({ format: 'uuid' }).optional().meta({ description: 'Only on a revert: the job it undoes.' }),
     reverted_by: z.string().meta({ format: 'uuid' }).optional().meta({ description: 'On a job that was reverted: its revert.' }),
     hold: holdSchema.optional().meta({ description: 'On a sync held for approval: why, and its figures.' }),
+    phase: z.enum(['staging', 'planning', 'applying', 'sweeping']).optional().meta({ description: 'What a running import or revert is doing; `progress` counts the rows applied.' }),
     created_at: isoDate,
     started_at: isoDate.nullable(),
     finished_at: isoDate.nullable(),
@@ -138,7 +139,14 @@ export const studentSchema = z
     email: z.string(),
     course_id: z.number().int().nullable().meta({ description: 'The active enrollment (the earliest-created if several); null if none.' }),
     course_name: z.string().nullable(),
-    enrollments: z.array(z.object({ course_id: z.number().int(), course_name: z.string(), active: z.boolean() })),
+    enrollments: z.array(
+      z.object({
+        course_id: z.number().int(),
+        course_name: z.string(),
+        active: z.boolean(),
+        source: z.string().nullable().meta({ description: 'The feed of the last write that made it active or found it active; null for a write by hand.' }),
+      }),
+    ),
     team_id: z.null(),
     team_name: z.null(),
     team_number: z.null(),

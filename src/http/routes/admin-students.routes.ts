@@ -16,6 +16,7 @@ export function adminStudentRoutes(deps: Deps) {
     .post('/admin/students', async (c) => {
       const body = await readJsonBody(c, createStudentBody);
       const command: EnrollmentCommand = { student: { email: body.email }, name: body.name, courseName: body.course_name, action: 'set' };
+      if (body.source !== undefined) command.source = body.source;
       return sendAccepted(c, await acceptCommandJob(deps, { type: 'command', payload: { commands: [command] }, total: 1 }, idempotencyOf(c, body)));
     })
     .put('/admin/students/:id', async (c) => {
@@ -26,6 +27,7 @@ export function adminStudentRoutes(deps: Deps) {
       if (body.name !== undefined) command.name = body.name;
       if (body.email !== undefined) command.newEmail = body.email;
       if (body.course_name !== undefined) command.courseName = body.course_name;
+      if (body.source !== undefined) command.source = body.source;
       return sendAccepted(c, await acceptCommandJob(deps, { type: 'command', payload: { commands: [command] }, total: 1 }, idempotencyOf(c, body)));
     });
 }

@@ -9,12 +9,12 @@ import { requestCancel } from '../../jobs/job-finish.repository.js';
 import { isJobId, JOB_STATUSES, JOB_TYPES } from '../../jobs/job.model.js';
 import { findJob, listJobErrors, listJobs } from '../../jobs/job.repository.js';
 import type { AppEnv } from '../context.js';
-import { encodeCursor, pageParams, parseParams } from '../pagination.js';
+import { encodeCursor, encodeKeyPair, keyPairCursorParam, limitParam, pageParams, parseParams } from '../pagination.js';
 
 const ERROR_COLUMNS = ['line', 'column', 'code', 'message', 'value'] as const;
 const CSV_PAGE = 5_000;
 
-export const errorsQuery = z.object({ ...pageParams, format: z.enum(['json', 'csv']).optional() });
+export const errorsQuery = z.object({ cursor: keyPairCursorParam, limit: limitParam, format: z.enum(['json', 'csv']).optional() });
 
 export const jobListQuery = z.object({
   ...pageParams,
@@ -55,10 +55,11 @@ export function jobRoutes(deps: Deps) {
       if (wantsCsv) {
         const body = pullStream('job errors download', c.var.log, async (write) => {
           await write(csvLine([...ERROR_COLUMNS]));
-          for (let after = 0, more = true; more; ) {
+          for (let after: [number, number] = [0, 0], more = true; more; ) {
             const page = await listJobErrors(deps.orm, job.id, after, CSV_PAGE);
             if (page.items.length) await write(page.items.map((e) => csvLine(ERROR_COLUMNS.map((k) => e[k]))).join(''));
-            after = page.items.at(-1)?.seq ?? after;
+            const last = page.items.at(-1);
+            if (last) after = [last.line ?? 0, last.seq];
             more = page.more;
           }
         });
@@ -70,7 +71,7 @@ export function jobRoutes(deps: Deps) {
       const page = await listJobErrors(deps.orm, job.id, q.cursor, q.limit);
       return c.json({
         items: page.items.map(({ line, column, code, message, value }) => ({ line, column, code, message, value })),
-        next_cursor: page.more ? encodeCursor(page.items.at(-1)!.seq) : null,
+        next_cursor: page.more ? encodeKeyPair(page.items.at(-1)!.line ?? 0, page.items.at(-1)!.seq) : null,
       });
     })
     .post('/jobs/:id/cancel', async (c) => {

@@ -1,0 +1,72 @@
+import type pg from 'pg';
+import type { SyncOptions } from '../jobs/job.model.js';
+import type { WorkTables } from './import-work.repository.js';
+
+/**
+ * The sweep of a roster sync (CONTRACT §7): every enrollment that is active, in scope, and not
+ * named by the file becomes inactive. In scope: the enrollments of the courses the file names
+ * (`scope=courses`) or every enrollment (`all`); with a source, only that source's. A pair is named
+ * by every staged row (an invalid row whose email and course are valid too: a typo never unenrolls).
+ */
+
+/**
+ * Fills the sweep table with the enrollments the sweep would deactivate now, and returns how many
+ * enrollments are active in scope (the base of the deactivation threshold).
+ */
+export async function planSweep(client: pg.ClientBase, t: WorkTables, sync: SyncOptions, source: string | null): Promise<{ activeInScope: number }> {
+  await client.query(`drop table if exists ${t.sweep}`);
+  const inScope = `
+    select e.id, e.student_id, e.course_id from course_enrollments e
+     where e.active
+       and ($1::text = 'all' or e.course_id in (select c.id from courses c where lower(c.name) in (select distinct ck from ${t.stage})))
+       and ($2::text is null or e.source = $2)`;
+  await client.query(
+    `create unlogged table ${t.sweep} as
+     with in_scope as (${inScope}),
+          named as (select distinct s.id as student_id, c.id as course_id
+                      from ${t.stage} r join students s on lower(s.email) = r.ek join courses c on lower(c.name) = r.ck)
+     select i.id, i.student_id, i.course_id from in_scope i
+      where not exists (select 1 from named n where n.student_id = i.student_id and n.course_id = i.course_id)`,
+    [sync.scope, source],
+  );
+  await client.query(`create index on ${t.sweep} (id)`);
+  const { rows } = await client.query<{ n: string }>(`select count(*) as n from (${inScope}) i`, [sync.scope, source]);
+  return { activeInScope: Number(rows[0]!.n) };
+}
+
+/** Leaves out of the sweep what the rows deactivate themselves (a `set` row's other courses, a folded student's). */
+export async function excludeRowDeactivations(client: pg.ClientBase, t: WorkTables, folded: readonly number[]): Promise<number> {
+  await client.query(
+    `delete from ${t.sweep} where id in (select unnest(others) from ${t.plan} where cardinality(others) > 0) or id = any($1::int8[])`,
+    [folded],
+  );
+  const { rows } = await client.query<{ n: string }>(`select count(*) as n from ${t.sweep}`);
+  return Number(rows[0]!.n);
+}
+
+/** The sweep's would-be changes, for a preview (no line: the sweep follows the rows). */
+export async function recordSweepPreview(client: pg.ClientBase, t: WorkTables, jobSeq: number): Promise<void> {
+  await client.query(
+    `insert into planned_changes (job_seq, kind, student_id, course_id, before, after, line, ord)
+     select $1, 'enrollment_deactivated', student_id, course_id, 'true', 'false', null, 0 from ${t.sweep} order by id`,
+    [jobSeq],
+  );
+}
+
+/**
+ * Deactivates the next `limit` enrollments of the sweep after id `after` that are still active, and
+ * records each deactivation (no line). Returns the last id looked at (null when the sweep is done)
+ * and how many it deactivated.
+ */
+export async function sweepChunk(client: pg.ClientBase, t: WorkTables, jobSeq: number, after: number, limit: number): Promise<{ last: number | null; swept: number }> {
+  const { rows } = await client.query<{ last: string | null; swept: string }>(
+    `with chunk as (select id from ${t.sweep} where id > $2 order by id limit $3),
+          swept as (update course_enrollments e set active = false, updated_at = now()
+                      from chunk where e.id = chunk.id and e.active returning e.id, e.student_id, e.course_id),
+          recorded as (insert into changes (job_seq, kind, student_id, course_id, before, after, line, ord)
+                       select $1, 'enrollment_deactivated', student_id, course_id, 'true', 'false', null, 0 from swept order by id)
+     select (select max(id) from chunk) as last, (select count(*) from swept) as swept`,
+    [jobSeq, after, limit],
+  );
+  return { last: rows[0]!.last === null ? null : Number(rows[0]!.last), swept: Number(rows[0]!.swept) };
+}
