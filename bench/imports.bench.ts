@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import pg from 'pg';
-import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, urlOfDatabase, startProcess, stop, TOKENS, waitForOutput } from './support.js';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, urlOfDatabase, startProcess, stop, waitForOutput } from './support.js';
+import { importOnce, sameRoster, sampleRss } from './upload.js';
 
 /**
  * Imports benchmark (issue 4): a 1,000,000-row roster from ../shared/bench/gen-roster.mjs,
@@ -40,64 +39,6 @@ function sqlBaseline(file: string): { fresh: number; rerun: number } {
   return { fresh: Number(m[1]), rerun: Number(m[2]) };
 }
 
-/** Samples a process's resident memory every 50 ms; `stop()` returns the peak in MiB. */
-function sampleRss(pid: number) {
-  let peak = 0;
-  const timer = setInterval(() => {
-    try {
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-      peak = Math.max(peak, kb / 1024);
-    } catch {
-      // the process is gone
-    }
-  }, 50);
-  return { stop: () => (clearInterval(timer), peak) };
-}
-
-/** Every student's name, email and enrollments, as one digest: the service's tables must equal the baseline's. */
-const ROSTER_DIGEST = `
-  select count(*) as rows, md5(string_agg(concat_ws(',', s.name, s.email, c.name, e.active), E'\\n' order by lower(s.email), lower(c.name))) as digest
-    from students s join course_enrollments e on e.student_id = s.id join courses c on c.id = e.course_id`;
-
-async function sameRoster(serviceUrl: string, baselineUrl: string): Promise<void> {
-  const [service, baseline] = await Promise.all(
-    [serviceUrl, baselineUrl].map(async (connectionString) => {
-      const client = new pg.Client({ connectionString });
-      await client.connect();
-      try {
-        return (await client.query<{ rows: string; digest: string }>(ROSTER_DIGEST)).rows[0]!;
-      } finally {
-        await client.end();
-      }
-    }),
-  );
-  if (service!.digest !== baseline!.digest) throw new Error(`the service's roster differs from the SQL baseline's: ${JSON.stringify({ service, baseline })}`);
-  console.log(`    roster identical to the SQL baseline's (${service!.rows} enrollments)`);
-}
-
-/** Uploads the file (streamed) and waits for the job; returns seconds end to end and the job. */
-async function importOnce(file: string): Promise<{ seconds: number; job: any }> {
-  const start = performance.now();
-  const res = await fetch(`http://127.0.0.1:${PORT}/api/v1/admin/imports`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${TOKENS.admin}`, 'Content-Type': 'text/csv', 'Content-Length': String(statSync(file).size) },
-    body: Readable.toWeb(createReadStream(file)) as ReadableStream,
-    duplex: 'half',
-  } as RequestInit);
-  if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
-  const { job_id } = (await res.json()) as { job_id: string };
-  const uploaded = performance.now();
-  for (;;) {
-    const job = (await (await fetch(`http://127.0.0.1:${PORT}/api/v1/jobs/${job_id}`, { headers: { Authorization: `Bearer ${TOKENS.admin}` } })).json()) as any;
-    if (!['queued', 'running'].includes(job.status)) {
-      const seconds = (performance.now() - start) / 1000;
-      console.log(`    upload ${fmt((uploaded - start) / 1000, 2)} s, total ${fmt(seconds, 2)} s, status ${job.status}, counts ${JSON.stringify(job.counts)}`);
-      return { seconds, job };
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export async function runImportsBench(): Promise<void> {
   const file = rosterFile(ROWS);
   console.log(`file ${file}: ${ROWS.toLocaleString('en-US')} rows, ${fmt(statSync(file).size / 1024 / 1024)} MiB; ${ROUNDS} round(s); worker NODE_OPTIONS "${WORKER_NODE_OPTIONS}"`);
@@ -119,9 +60,9 @@ export async function runImportsBench(): Promise<void> {
       await Promise.all([waitForOutput(api, 'api listening'), waitForOutput(worker, 'workers started')]);
       const rss = sampleRss(worker.pid!);
       const baselineUrl = urlOfDatabase('enroll_sql_baseline');
-      const fresh = await importOnce(file);
+      const fresh = await importOnce(PORT, file);
       if (BASELINE) await sameRoster(databaseUrl, baselineUrl);
-      const rerun = await importOnce(file);
+      const rerun = await importOnce(PORT, file);
       results.rss.push(rss.stop());
       if (fresh.job.counts.rows !== ROWS || rerun.job.counts.unchanged !== rerun.job.counts.valid) throw new Error('unexpected counts');
       if (BASELINE) await sameRoster(databaseUrl, baselineUrl);

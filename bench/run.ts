@@ -1,12 +1,13 @@
 import { buildService } from './support.js';
 
 /**
- * `npm run bench [-- commands|imports]`: runs the benchmarks and prints their figures and ratios.
+ * `npm run bench [-- commands|imports|sync]`: runs the benchmarks and prints their figures and ratios.
  * Figures are measured side by side in one run; the machine is noisy, so compare ratios.
  */
 const suites: Record<string, () => Promise<void>> = {
   commands: async () => (await import('./commands.bench.js')).runCommandsBench(),
   imports: async () => (await import('./imports.bench.js')).runImportsBench(),
+  sync: async () => (await import('./sync.bench.js')).runSyncBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -27,7 +27,7 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number; write
   const control = {
     stopping: () => stopping,
     batchRows: opts.batchRows,
-    writers: opts.writers,
+    writers: opts.writers ?? deps.config.importWriters,
     onHold: (hold: Hold) => log.warn({ hold }, 'roster sync held for approval: nothing was applied'),
   };
 

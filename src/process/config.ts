@@ -28,6 +28,8 @@ const envSchema = z.object({
   JOB_RETENTION_HOURS: z.coerce.number().int().min(24).default(24 * 7),
   /** Where a worker writes its heartbeat for a container health check (src/process/readiness.ts); unset: none. */
   WORKER_HEARTBEAT_FILE: z.string().optional(),
+  /** Connections a worker applies an import's parts on, side by side (docs/imports.md). */
+  IMPORT_WRITERS: z.coerce.number().int().min(1).max(8).default(2),
   /** The API closes a connection that sends or takes no byte for this long (and headers must be in by then). */
   HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
   /** Open connections the API accepts at once; more are closed as they arrive. */
@@ -49,6 +51,7 @@ export type Config = {
   queuePrefix: string;
   jobRetentionHours: number;
   workerHeartbeatFile: string | null;
+  importWriters: number;
   httpIdleTimeoutMs: number;
   httpMaxConnections: number;
 };
@@ -88,6 +91,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queuePrefix: e.QUEUE_PREFIX,
     jobRetentionHours: e.JOB_RETENTION_HOURS,
     workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE ?? null,
+    importWriters: e.IMPORT_WRITERS,
     httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
     httpMaxConnections: e.HTTP_MAX_CONNECTIONS,
   };
