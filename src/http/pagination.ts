@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { invalidCharacterMessage } from '../domain/validation.js';
 import { AppError } from './errors.js';
 
 /** Page size when the caller gives no `limit`. */
@@ -102,6 +103,12 @@ export function pageRequestOf(params: { cursor: number; limit: number }): PageRe
  * shape of the write API's validation errors.
  */
 export function parseParams<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  // A parameter holding a character no text may hold (a NUL reaching PostgreSQL is an error there) is refused first.
+  const unclean = Object.entries(input && typeof input === 'object' ? input : {}).flatMap(([field, value]) => {
+    const message = typeof value === 'string' ? invalidCharacterMessage(field, value) : null;
+    return message ? [{ field, message }] : [];
+  });
+  if (unclean.length) throw new AppError('invalid', unclean.map((d) => d.message).join('; '), unclean);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message }));

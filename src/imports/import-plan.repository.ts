@@ -48,22 +48,26 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
     part === null
       ? `left join course_enrollments en on en.student_id = s.id and en.course_id = c.id`
       : `left join lateral (select id, active from course_enrollments where student_id = s.id and course_id = c.id) en on true`;
+  // Rows of the whole file meet the roster by hash joins: the planner's guesses for the CTEs below
+  // (a fixed 200 rows) would otherwise pick a nested loop of a million index probes.
+  if (part === null) await client.query('set local enable_nestloop = off');
   await client.query(
     `insert into ${t.plan}
-     with r as (
-       select line, part, ek, ck, email, name, course, action from ${t.stage} where valid and ($1::int4 < 0 or part = $1)),
-     k as (
+     with k as (
        select ek, count(*) as n, bool_or(action = 'set') as has_set,
               min(line) filter (where action <> 'deactivate' and name is not null) as creating_line
-         from r group by ek),
+         from ${t.stage} where valid and ($1::int4 < 0 or part = $1) group by ek),
      s as materialized (${students}),
-     c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id from (select distinct ck from r) d),
+     c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id
+                          from (select distinct ck from ${t.stage} where valid and ($1::int4 < 0 or part = $1)) d),
      b as (
-       select r.*, s.id as student_id, s.name as stored_name, c.id as course_id, k.n, k.creating_line, k.n > 1 and k.has_set as folded,
+       select r.line, r.part, r.ek, r.ck, r.email, r.name, r.course, r.action,
+              s.id as student_id, s.name as stored_name, c.id as course_id, k.n, k.creating_line, k.n > 1 and k.has_set as folded,
               coalesce(s.id is not null or r.line >= k.creating_line, false) as live,
               en.id as enrollment_id, en.active as stored_active
-         from r join k using (ek) left join s using (ek) left join c using (ck)
-         ${enrollment}),
+         from ${t.stage} r join k using (ek) left join s using (ek) left join c using (ck)
+         ${enrollment}
+        where r.valid and ($1::int4 < 0 or r.part = $1)),
      chained as (
        select line,
               lag(action) over pair as prev_action,
@@ -104,8 +108,11 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
        from f`,
     [which],
   );
-  // A fresh table's statistics: the parts' statements join it with the roster.
-  if (part === null) await client.query(`analyze ${t.plan}`);
+  if (part === null) {
+    await client.query('set local enable_nestloop = on');
+    // A fresh table's statistics: the parts' statements join it with the roster.
+    await client.query(`analyze ${t.plan}`);
+  }
 }
 
 /** What the planned rows of `part` (every part when null) do, in the counters of CONTRACT §4; folded rows are counted by the fold. */
