@@ -1,49 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../src/process/config.js';
 import { formatProgress } from '../src/cli/enroll/progress.js';
-import type { Deps } from '../src/process/deps.js';
-import { createTestDeps, truncateAll } from './support/deps.js';
-import { testConfig } from './support/env.js';
-import { exited, freePort, spawnApi, spawnWorker, waitForApi } from './support/processes.js';
+import { startCliService, type CliService } from './support/cli.js';
+import { freePort } from './support/processes.js';
 import { waitFor } from './support/wait.js';
 
-const ENROLL = resolve('bin/enroll.js');
 const UUID = /^[0-9a-f-]{36}$/;
 
-let config: Config;
-let deps: Deps;
-let url: string;
-let children: ChildProcess[] = [];
-let dir: string;
-
-/**
- * Runs the CLI as a user would (from another directory), with the admin token unless told otherwise;
- * its stdin is a pipe that gives `input`, or nothing.
- */
-function enroll(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [ENROLL, ...args], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', ENROLL_URL: url, ENROLL_TOKEN: config.adminToken, ...env },
-    stdio: 'pipe',
-  });
-  child.stdin.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-const csvFile = (name: string, text: string) => {
-  writeFileSync(join(dir, name), text);
-  return name;
-};
+let service: CliService;
+const enroll: CliService['enroll'] = (...args) => service.enroll(...args);
+const csvFile = (name: string, text: string) => service.file(name, text);
 
 /** A stand-in for the service that answers every request with `handler`, for answers the real one never gives. */
 async function withFakeService<T>(handler: RequestListener, use: (url: string) => Promise<T>): Promise<T> {
@@ -58,21 +25,10 @@ async function withFakeService<T>(handler: RequestListener, use: (url: string) =
 }
 
 beforeAll(async () => {
-  config = testConfig();
-  deps = await createTestDeps('api', config);
-  await truncateAll(deps);
-  dir = mkdtempSync(join(tmpdir(), 'enroll-cli-'));
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  children = [spawnApi(config, port), spawnWorker(config)];
-  await waitForApi(url);
+  service = await startCliService();
 });
 afterAll(async () => {
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.map(exited));
-  await Promise.all([deps.queues.commands.obliterate({ force: true }), deps.queues.imports.obliterate({ force: true })]);
-  await deps.close();
-  rmSync(dir, { recursive: true, force: true });
+  await service?.stop();
 });
 
 describe('enroll import --wait', () => {
@@ -97,7 +53,7 @@ describe('enroll import --wait', () => {
     expect(run.stdout).toMatch(/line 3, email: .*\[invalid_email\] \(value: "not-an-email"\)/);
     expect(run.stdout).toMatch(/line 4, course_name: /);
     expect(run.code).toBe(1);
-    const ann = await deps.orm.em.getConnection().execute(
+    const ann = await service.sql(
       `select c.name from course_enrollments e join courses c on c.id = e.course_id join students s on s.id = e.student_id where s.email = 'ann@x.edu' and e.active order by 1`,
     );
     expect(ann.map((r) => r.name)).toEqual(['Art', 'Chemistry']); // add kept Art
@@ -109,7 +65,7 @@ describe('enroll import --wait', () => {
     expect(run.stdout).toMatch(/\n  dry run \(mode set\): nothing was changed; this is what the import would do:\n  rows: 1 \(1 valid, 0 invalid\)\n  students: 1 created,/);
     expect(run.stdout).not.toMatch(/^  mode: /m);
     expect(run.code).toBe(0);
-    const dee = await deps.orm.em.getConnection().execute(`select 1 from students where email = 'dee-dry@x.edu'`);
+    const dee = await service.sql(`select 1 from students where email = 'dee-dry@x.edu'`);
     expect(dee).toEqual([]);
   });
 
@@ -141,7 +97,7 @@ describe('enroll import (no wait), status, errors, export', () => {
 
     let job: any;
     await waitFor('the import to finish', async () => {
-      const status = await enroll(['status', jobId], { ENROLL_TOKEN: config.readToken });
+      const status = await enroll(['status', jobId], { ENROLL_TOKEN: service.config.readToken });
       expect(status.code).toBe(0);
       job = JSON.parse(status.stdout);
       return job.status === 'completed_with_errors';
@@ -157,7 +113,7 @@ describe('enroll import (no wait), status, errors, export', () => {
   });
 
   it('export streams every student as CSV', async () => {
-    const run = await enroll(['export'], { ENROLL_TOKEN: config.readToken });
+    const run = await enroll(['export'], { ENROLL_TOKEN: service.config.readToken });
     expect(run.code).toBe(0);
     const lines = run.stdout.split(/\r?\n/).filter(Boolean);
     expect(lines[0]).toBe('id,name,email,course_name,active,team_id,team_name,team_number');
@@ -184,7 +140,7 @@ describe('enroll errors and exit codes', () => {
   it('prints the API’s message and exits 2 on a bad token, a read token import, an unknown job, no service', async () => {
     const bad = await enroll(['export'], { ENROLL_TOKEN: 'not-a-token-0123456789' });
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown token (HTTP 401 unauthorized)') });
-    const reader = await enroll(['import', csvFile('r.csv', 'name,email,course_name\nA,a@x.edu,Art\n')], { ENROLL_TOKEN: config.readToken });
+    const reader = await enroll(['import', csvFile('r.csv', 'name,email,course_name\nA,a@x.edu,Art\n')], { ENROLL_TOKEN: service.config.readToken });
     expect(reader).toMatchObject({ code: 2, stderr: expect.stringContaining('HTTP 403 forbidden') });
     const missing = await enroll(['status', '00000000-0000-4000-8000-000000000000']);
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('no job 00000000-0000-4000-8000-000000000000') });
@@ -207,9 +163,9 @@ describe('enroll errors and exit codes', () => {
     [[], 'Usage: enroll'],
     [['import'], 'missing FILE'],
     [['import', 'no-such-file.csv', '--wait'], 'cannot read no-such-file.csv'],
-    [['import', 'x.csv', '--mode', 'replace'], '--mode must be set or add'],
+    [['import', 'x.csv', '--mode', 'replace'], '--mode must be set, add or sync'],
     [['status', 'a', 'b'], 'too many arguments'],
-    [['export', '--wait'], '--wait is an option of import only'],
+    [['export', '--wait'], '--wait is an option of import, revert and approve only'],
     [['frobnicate'], 'unknown command frobnicate'],
     [['status', '--nope'], "Unknown option '--nope'"],
   ])('usage error %j exits 64', async (args, message) => {

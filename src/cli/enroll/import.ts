@@ -1,25 +1,33 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { FINISHED } from '../../jobs/job.model.js';
-import type { JobView } from '../../jobs/job-view.js';
-import { ApiError, type Client } from './client.js';
-import { EXIT, exitCodeOf, UsageError } from './exit-codes.js';
+import type { Client } from './client.js';
+import { EXIT, UsageError } from './exit-codes.js';
+import { followJob } from './follow.js';
 import type { Io } from './io.js';
 import { createProgressBar } from './progress.js';
-import { readSse } from './sse.js';
-import { printJobSummary } from './summary.js';
+import { reportJob } from './report.js';
 
-/** What `enroll import` was asked to do. */
-export type ImportRequest = { file: string; mode: 'set' | 'add'; dryRun: boolean; wait: boolean };
+/** A roster sync's options (CONTRACT §7); absent ones take the service's defaults. */
+export type SyncRequest = { scope?: 'courses' | 'all'; maxDeactivatePercent?: string; maxDeactivate?: string; maxInvalidPercent?: string };
 
-const FIRST_ERRORS = 10;
+/** What `enroll import` was asked to do. `fileName`: the job's `file_name` (default: FILE's own name, for a regular file). */
+export type ImportRequest = {
+  file: string;
+  mode: 'set' | 'add' | 'sync';
+  dryRun: boolean;
+  wait: boolean;
+  source?: string;
+  fileName?: string;
+  sync?: SyncRequest;
+};
 
 /**
  * Streams FILE (`-` for stdin) to `POST /admin/imports` (never held in memory) with an upload
  * bar. Without `wait`, prints the job id and returns 0; with it, follows the job's events with a
- * processing bar, prints the summary and the first row errors, and returns the exit code of its
- * status.
+ * processing bar until it is finished or held for approval, prints the summary (a hold's figures
+ * too) and the first row errors, and returns the exit code of its status.
  */
 export async function importFile(client: Client, req: ImportRequest, io: Io): Promise<number> {
   const { source, size } = await openUpload(req.file, io.stdin);
@@ -32,8 +40,7 @@ export async function importFile(client: Client, req: ImportRequest, io: Io): Pr
       yield chunk;
     }
   }
-  const query = `mode=${req.mode}${req.dryRun ? '&dry_run=true' : ''}`;
-  const res = await client.request(`/api/v1/admin/imports?${query}`, {
+  const res = await client.request(`/api/v1/admin/imports?${importQuery(req, size !== null)}`, {
     method: 'POST',
     // Without a Content-Length, fetch sends the body chunked.
     headers: { 'Content-Type': 'text/csv', ...(size === null ? {} : { 'Content-Length': String(size) }) },
@@ -47,18 +54,22 @@ export async function importFile(client: Client, req: ImportRequest, io: Io): Pr
     return EXIT.ok;
   }
   io.stderr.write(`accepted as job ${jobId}\n`);
-  const job = await followJob(client, jobId, io);
-  printJobSummary(job, io.stdout);
-  if (job.counts.invalid > 0) {
-    const errors = await client.firstErrors(jobId, FIRST_ERRORS);
-    io.stdout.write(`First ${errors.length} row errors of ${job.counts.invalid}:\n`);
-    for (const e of errors) {
-      const where = [e.line === null ? null : `line ${e.line}`, e.column].filter(Boolean).join(', ');
-      io.stdout.write(`  ${where}: ${e.message} [${e.code}]${e.value === null ? '' : ` (value: ${JSON.stringify(e.value)})`}\n`);
-    }
-    io.stdout.write(`All of them as CSV: enroll errors ${jobId} > errors.csv\n`);
-  }
-  return exitCodeOf(job.status);
+  return reportJob(client, await followJob(client, jobId, io), io);
+}
+
+/** The query options of the upload; a regular file's own name is its `filename` unless one is given. */
+function importQuery(req: ImportRequest, regularFile: boolean): string {
+  const q = new URLSearchParams({ mode: req.mode });
+  if (req.dryRun) q.set('dry_run', 'true');
+  if (req.source !== undefined) q.set('source', req.source);
+  const fileName = req.fileName ?? (regularFile ? basename(req.file) : undefined);
+  if (fileName) q.set('filename', fileName);
+  const sync = req.sync ?? {};
+  if (sync.scope !== undefined) q.set('scope', sync.scope);
+  if (sync.maxDeactivatePercent !== undefined) q.set('max_deactivate_percent', sync.maxDeactivatePercent);
+  if (sync.maxDeactivate !== undefined) q.set('max_deactivate', sync.maxDeactivate);
+  if (sync.maxInvalidPercent !== undefined) q.set('max_invalid_percent', sync.maxInvalidPercent);
+  return q.toString();
 }
 
 /**
@@ -73,31 +84,4 @@ async function openUpload(file: string, stdin: NodeJS.ReadableStream): Promise<{
     throw new UsageError(`cannot read ${file}: ${err.code ?? err.message}`);
   });
   return { source: createReadStream(file), size: stats.isFile() ? stats.size : null };
-}
-
-/** Follows `GET /jobs/{id}/events` to the `done` event; if the stream breaks off, polls `GET /jobs/{id}` instead. */
-async function followJob(client: Client, jobId: string, io: Io): Promise<JobView> {
-  const bar = createProgressBar('processing', 'rows', io.stderr);
-  const show = (job: JobView) => bar.update(job.progress.processed, job.progress.total, job.status);
-  try {
-    try {
-      const res = await client.request(`/api/v1/jobs/${jobId}/events`, { headers: { Accept: 'text/event-stream' } });
-      for await (const m of readSse(res.body!)) {
-        if (!('event' in m) || (m.event !== 'progress' && m.event !== 'done')) continue;
-        const job = JSON.parse(m.data) as JobView;
-        show(job);
-        if (m.event === 'done') return job;
-      }
-    } catch (err) {
-      if (err instanceof ApiError && err.status !== null) throw err; // the API said no: polling would too
-    }
-    for (;;) {
-      const job = await client.job(jobId); // the stream broke off: poll instead
-      show(job);
-      if (FINISHED.has(job.status)) return job;
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-  } finally {
-    bar.stop();
-  }
 }
