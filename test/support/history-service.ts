@@ -34,7 +34,14 @@ export type SeedEnrollment = { email: string; course: string; active?: boolean; 
  * made in the order they first appear.
  */
 export async function seedRoster(deps: Pick<Deps, 'orm'>, rows: SeedEnrollment[]): Promise<void> {
-  const students = [...new Map(rows.map((r) => [r.email.toLowerCase(), r])).values()];
+  // A student's name is the first one its rows give.
+  const byEmail = new Map<string, { email: string; name?: string }>();
+  for (const r of rows) {
+    const known = byEmail.get(r.email.toLowerCase());
+    if (!known) byEmail.set(r.email.toLowerCase(), { email: r.email, name: r.name });
+    else known.name ??= r.name;
+  }
+  const students = [...byEmail.values()];
   const courses = [...new Set(rows.map((r) => r.course))];
   await query(
     deps.orm,
