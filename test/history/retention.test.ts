@@ -27,7 +27,7 @@ const changeRows = async (job: JobView) =>
 describe('history is deleted with its job (CONTRACT §6)', () => {
   it("the reconciler's pass deletes an expired job's changes; the student's history no longer lists them, the rest stays", async () => {
     const imported = await importCsv(service.app, 'name,email,course_name\nAda,ada@x.edu,Math\n');
-    const [{ id }] = await sql<{ id: number }>(`select id::int from students`);
+    const { id } = (await sql<{ id: number }>(`select id::int from students`))[0]!;
     const renamed = await applyWrite(service.app, 'PUT', `/admin/students/${id}`, { name: 'Ada L.', course_name: 'Art' });
     const moved = await applyWrite(service.app, 'POST', '/admin/enrollments', { student_id: id, course_name: 'Math', action: 'add' });
     for (const job of [imported, renamed, moved]) await expectCountsMatchChanges(service.app, job);

@@ -51,9 +51,9 @@ const apply = async (method: string, path: string, body: unknown) => {
 const boId = async () => (await service.api.orm.em.getConnection().execute<Array<{ id: number }>>(`select id::int from students where email = 'bo@x.edu'`))[0]!.id;
 const state = async () => {
   const conn = service.api.orm.em.getConnection();
-  const [{ math }] = await conn.execute(`select e.active as math from course_enrollments e join students s on s.id = e.student_id join courses c on c.id = e.course_id where s.email = 'ana@x.edu' and c.name = 'Math'`);
-  const [{ name }] = await conn.execute(`select name from students where email = 'bo@x.edu'`);
-  return { anaInMath: math as boolean, boName: name as string };
+  const [anaInMath] = await conn.execute<Array<{ math: boolean }>>(`select e.active as math from course_enrollments e join students s on s.id = e.student_id join courses c on c.id = e.course_id where s.email = 'ana@x.edu' and c.name = 'Math'`);
+  const [bo] = await conn.execute<Array<{ name: string }>>(`select name from students where email = 'bo@x.edu'`);
+  return { anaInMath: anaInMath!.math, boName: bo!.name };
 };
 
 /** Later jobs change two values the import changed: Ana's Math (on, then off again) and Bo's name. */

@@ -53,7 +53,7 @@ async function expectApplied(job: JobView, deactivated: number) {
 }
 
 /** The sync held: nothing at all applied, its figures, and what it would do. */
-async function expectHeld(job: JobView, before: Awaited<ReturnType<typeof snapshot>>, hold: Partial<JobView['hold']>, deactivated: number) {
+async function expectHeld(job: JobView, before: Awaited<ReturnType<typeof snapshot>>, hold: Partial<NonNullable<JobView['hold']>>, deactivated: number) {
   expect(job.status).toBe('awaiting_approval');
   expect(job.hold).toMatchObject(hold);
   expect(await snapshot()).toEqual(before);
