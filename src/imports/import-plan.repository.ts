@@ -42,12 +42,16 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
   // inside its transaction) by index probes, whatever the statistics of tables that grew since.
   const students =
     part === null
-      ? `select st.id, st.name, lower(st.email) as ek from students st where lower(st.email) in (select ek from k)`
-      : `select st.id, st.name, k.ek from k cross join lateral (select id, name from students where lower(email) = k.ek limit 1) st`;
+      ? `select k.*, st.id as student_id, st.name as stored_name from k left join students st on lower(st.email) = k.ek`
+      : `select k.*, st.id as student_id, st.name as stored_name from k left join lateral (select id, name from students where lower(email) = k.ek limit 1) st on true`;
   const enrollment =
     part === null
-      ? `left join course_enrollments en on en.student_id = s.id and en.course_id = c.id`
-      : `left join lateral (select id, active from course_enrollments where student_id = s.id and course_id = c.id) en on true`;
+      ? `left join course_enrollments en on en.student_id = ks.student_id and en.course_id = c.id`
+      : `left join lateral (select id, active from course_enrollments where student_id = ks.student_id and course_id = c.id) en on true`;
+  const rows = `${t.stage} r join ks using (ek) left join c using (ck)`;
+  const theirs = `r.valid and ($1::int4 < 0 or r.part = $1)`;
+  // A row meets the roster as the student it names exists then: before the file, or since its creating row.
+  const live = `(ks.student_id is not null or r.line >= ks.creating_line)`;
   // Rows of the whole file meet the roster by hash joins: the planner's guesses for the CTEs below
   // (a fixed 200 rows) would otherwise pick a nested loop of a million index probes.
   if (part === null) await client.query('set local enable_nestloop = off');
@@ -57,41 +61,41 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
        select ek, count(*) as n, bool_or(action = 'set') as has_set,
               min(line) filter (where action <> 'deactivate' and name is not null) as creating_line
          from ${t.stage} where valid and ($1::int4 < 0 or part = $1) group by ek),
-     s as materialized (${students}),
+     ks as materialized (${students}),
      c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id
                           from (select distinct ck from ${t.stage} where valid and ($1::int4 < 0 or part = $1)) d),
-     b as (
-       select r.line, r.part, r.ek, r.ck, r.email, r.name, r.course, r.action,
-              s.id as student_id, s.name as stored_name, c.id as course_id, k.n, k.creating_line, k.n > 1 and k.has_set as folded,
-              coalesce(s.id is not null or r.line >= k.creating_line, false) as live,
-              en.id as enrollment_id, en.active as stored_active
-         from ${t.stage} r join k using (ek) left join s using (ek) left join c using (ck)
-         ${enrollment}
-        where r.valid and ($1::int4 < 0 or r.part = $1)),
+     -- The chains of the students named several times without a set row (few): per pair, and of names.
      chained as (
-       select line,
-              lag(action) over pair as prev_action,
-              coalesce(bool_or(action <> 'deactivate') over (pair rows between unbounded preceding and 1 preceding), false) as made_before,
-              (array_agg(name) filter (where name is not null) over (student rows between unbounded preceding and 1 preceding)) as names_before,
-              lead(line) over pair is null as last_on_pair,
-              last_value(action) over (pair rows between unbounded preceding and unbounded following) <> 'deactivate' as final_active,
-              bool_or(action <> 'deactivate') over (partition by ek, ck) as takes_source
-         from b where live and not folded and n > 1
-       window pair as (partition by ek, ck order by line), student as (partition by ek order by line)),
-     oa as (
-       select en.student_id, array_agg(en.id order by en.id) as ids from course_enrollments en
-        where en.active and en.student_id in (select student_id from b where action = 'set' and live and not folded and student_id is not null)
-        group by en.student_id),
+       select r.line,
+              lag(r.action) over pair as prev_action,
+              coalesce(bool_or(r.action <> 'deactivate') over (pair rows between unbounded preceding and 1 preceding), false) as made_before,
+              (array_agg(r.name) filter (where r.name is not null) over (student rows between unbounded preceding and 1 preceding)) as names_before,
+              lead(r.line) over pair is null as last_on_pair,
+              last_value(r.action) over (pair rows between unbounded preceding and unbounded following) <> 'deactivate' as final_active,
+              bool_or(r.action <> 'deactivate') over (partition by r.ek, r.ck) as takes_source
+         from ${rows} where ${theirs} and ks.n > 1 and not ks.has_set and ${live}
+       window pair as (partition by r.ek, r.ck order by r.line), student as (partition by r.ek order by r.line)),
+     -- A set row of a student named once: the student's other active enrollments, which it deactivates.
+     others as (
+       select r.line, array_agg(o.id order by o.id) as ids
+         from ${rows} join course_enrollments o on o.student_id = ks.student_id and o.active and o.course_id is distinct from c.id
+        where ${theirs} and r.action = 'set' and ks.n = 1
+        group by r.line),
      f as (
-       select b.*, m.prev_action, m.made_before, m.names_before,
-              b.student_id is null and b.live and not b.folded and b.line = b.creating_line as creates,
-              coalesce(m.last_on_pair, true) as last_on_pair,
-              coalesce(m.final_active, b.action <> 'deactivate') as final_active,
-              coalesce(m.takes_source, b.action <> 'deactivate') as takes_source,
-              b.enrollment_id is not null or coalesce(m.made_before, false) as exists_before,
-              case when m.prev_action is not null then m.prev_action <> 'deactivate' else coalesce(b.stored_active, false) end as active_before,
-              oa.ids as active_ids
-         from b left join chained m using (line) left join oa on oa.student_id = b.student_id)
+       select r.line, r.part, r.ek, r.ck, r.email, r.name, r.course, r.action, ks.n, ks.creating_line,
+              ks.student_id, ks.stored_name, c.id as course_id, en.id as enrollment_id, en.active as stored_active,
+              ks.n > 1 and ks.has_set as folded, coalesce(${live}, false) as live,
+              m.names_before, coalesce(m.last_on_pair, true) as last_on_pair,
+              coalesce(m.final_active, r.action <> 'deactivate') as final_active,
+              coalesce(m.takes_source, r.action <> 'deactivate') as takes_source,
+              en.id is not null or coalesce(m.made_before, false) as exists_before,
+              case when m.prev_action is not null then m.prev_action <> 'deactivate' else coalesce(en.active, false) end as active_before,
+              coalesce(o.ids, '{}') as others
+         from ${t.stage} r join ks using (ek) left join c using (ck)
+         ${enrollment}
+         left join chained m using (line) left join others o using (line)
+        where ${theirs}),
+     g as (select f.*, student_id is null and live and not folded and line = creating_line as creates from f)
      select line, part, ek, ck, email, name, course, action,
             case when folded then 'folded' when live then 'applied' when action = 'deactivate' then 'noop' else 'name_required' end,
             live and action <> 'deactivate', n > 1,
@@ -103,9 +107,9 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
             case when not live or folded then null
                  when action <> 'deactivate' then case when not exists_before then 'created' when not active_before then 'activated' end
                  when exists_before and active_before then 'deactivated' end,
-            case when live and not folded and action = 'set' then coalesce(array_remove(active_ids, enrollment_id), '{}') else '{}' end,
+            case when live and not folded and action = 'set' then others else '{}' end,
             last_on_pair, final_active, live and not folded and takes_source
-       from f`,
+       from g`,
     [which],
   );
   if (part === null) {
