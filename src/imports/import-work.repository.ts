@@ -63,3 +63,19 @@ export async function stagedRows(client: pg.ClientBase, t: WorkTables): Promise<
 export async function dropWorkTables(client: pg.ClientBase, t: WorkTables): Promise<void> {
   await client.query(`drop table if exists ${t.stage}, ${t.plan}, ${t.sweep}`);
 }
+
+/**
+ * Drops the work tables of imports and reverts that no longer run (finished, cancelled while held,
+ * or gone with their job): an import drops its own when it ends, but not one ended by another hand.
+ */
+export async function dropStaleWorkTables(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ name: string }>(
+    `select t.tablename as name from pg_tables t
+      where t.schemaname = $1
+        and not exists (select 1 from jobs j where j.seq = substring(t.tablename from '_([0-9]+)$')::int8
+                          and j.status in ('queued', 'running', 'awaiting_approval'))`,
+    [WORK_SCHEMA],
+  );
+  for (const r of rows) await client.query(`drop table if exists ${WORK_SCHEMA}.${r.name}`);
+  return rows.length;
+}

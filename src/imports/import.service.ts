@@ -9,7 +9,7 @@ import { applyParts, sweep } from './import-parts.js';
 import { createPlan, createPlannedCourses, planRows } from './import-plan.repository.js';
 import { reviewPlan } from './import-review.js';
 import { ensureStaged, scanFile } from './import-stage.js';
-import { dropWorkTables, workTablesOf, type WorkTables } from './import-work.repository.js';
+import { dropStaleWorkTables, dropWorkTables, workTablesOf, type WorkTables } from './import-work.repository.js';
 import {
   analyzeRoster,
   finishImportJob,
@@ -60,6 +60,7 @@ export const WRITERS = 2;
 export async function runImport(orm: Orm, jobId: string, control: ImportControl): Promise<ImportOutcome> {
   const job = await startImportJob(orm, jobId);
   if (!job) return 'finished';
+  await inTransaction(orm, dropStaleWorkTables);
   const t = workTablesOf(job.seq);
   const writers = control.writers ?? WRITERS;
   try {

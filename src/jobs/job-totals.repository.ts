@@ -20,18 +20,21 @@ export async function addImportRowsApplied(client: pg.ClientBase, rows: number):
 }
 
 /** The totals as the metrics read them: finished jobs by type and status, and import rows applied. */
-export type JobTotals = { finished: Array<{ type: string; status: string; jobs: number }>; importRowsApplied: number };
+export type JobTotals = { finished: Array<{ type: string; status: string; jobs: number }>; importRowsApplied: number; syncHolds: number };
 
 /** Reads every total in one statement (both tables are a handful of rows). */
 export async function readJobTotals(orm: Orm): Promise<JobTotals> {
   const rows = await query<{ type: string | null; status: string | null; n: string }>(
     orm,
     `select type, status, jobs as n from job_totals
-     union all select null, null, coalesce(sum(rows_applied), 0) from import_totals`,
+     union all select null, 'rows_applied', coalesce(sum(rows_applied), 0) from import_totals
+     union all select null, 'holds', coalesce(sum(holds), 0) from import_totals`,
   );
+  const total = (what: string) => Number(rows.find((r) => r.type === null && r.status === what)?.n ?? 0);
   return {
     finished: rows.filter((r) => r.type !== null).map((r) => ({ type: r.type!, status: r.status!, jobs: Number(r.n) })),
-    importRowsApplied: Number(rows.find((r) => r.type === null)?.n ?? 0),
+    importRowsApplied: total('rows_applied'),
+    syncHolds: total('holds'),
   };
 }
 

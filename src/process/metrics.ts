@@ -130,13 +130,24 @@ function registerTotals(registry: Registry, snapshot: () => Promise<Snapshot>): 
   });
   new Counter({
     name: 'enroll_import_rows_applied_total',
-    help: 'Valid rows applied by imports, counted as each batch commits (dry runs and invalid rows left out)',
+    help: 'Valid rows applied by imports, counted as each part commits (dry runs and invalid rows left out)',
     registers: [registry],
     async collect() {
       const { totals } = await snapshot();
       this.reset();
       if (totals) this.inc(totals.importRowsApplied);
       else this.remove({}); // no sample at all: a 0 would read as a counter reset
+    },
+  });
+  new Counter({
+    name: 'enroll_sync_holds_total',
+    help: 'Roster syncs held for approval past a threshold (CONTRACT §7), counted as each one holds: alert on an increase',
+    registers: [registry],
+    async collect() {
+      const { totals } = await snapshot();
+      this.reset();
+      if (totals) this.inc(totals.syncHolds);
+      else this.remove({});
     },
   });
 }
