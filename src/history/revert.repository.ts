@@ -25,7 +25,7 @@ export async function planRevertItems(client: pg.ClientBase, table: string, targ
      created as (
        select 'active' as attr, student_id, course_id, 0::int8 as first_seq, 'false' as before, 'true' as after, created_line as line
          from course_enrollments where created_by = $1)
-     select row_number() over (order by coalesce(c.line, e.line), attr, student_id, course_id)::int8 as item,
+     select row_number() over (order by coalesce(c.line, e.line), student_id, attr, course_id)::int8 as item,
             attr, student_id, course_id, coalesce(c.first_seq, e.first_seq) as first_seq,
             coalesce(c.before, e.before) as target, coalesce(e.after, c.after) as job_after, coalesce(c.line, e.line) as line,
             null::int8 as conflict_seq

@@ -44,7 +44,7 @@ export async function runRevert(orm: Orm, jobId: string, control: { stopping(): 
         await client.query(`drop table if exists ${table}`);
         return 'finished' as const;
       }
-      const items = await revertChunk(client, table, current.state.sweepFrom ?? 0, CHUNK);
+      const items = wholeStudents(await revertChunk(client, table, current.state.sweepFrom ?? 0, CHUNK + 1), CHUNK);
       if (!items.length) {
         await finishImportJob(client, job.id, { status: current.counts.invalid > 0 ? 'completed_with_errors' : 'completed', exactTotal: true });
         await client.query(`drop table if exists ${table}`);
@@ -103,12 +103,25 @@ async function cancelledOut(client: Parameters<typeof revertGraph>[0], seqs: num
   });
 }
 
+/**
+ * A chunk of at most `limit` items, or one more when the next is the other value (name, email) of
+ * the last item's student and line: the student counts as updated once per line (CONTRACT §6), so
+ * the two are restored in one chunk.
+ */
+function wholeStudents(items: RevertItem[], limit: number): RevertItem[] {
+  if (items.length <= limit) return items;
+  const [last, next] = [items[limit - 1]!, items[limit]!];
+  const sameStudent = last.attr !== 'active' && next.attr !== 'active' && last.student_id === next.student_id && last.line === next.line;
+  return sameStudent ? items : items.slice(0, limit);
+}
+
 /** What restoring a chunk of items does: their counts, their changes, the conflicts' row errors, and the values to write. */
 function restore(items: RevertItem[], force: boolean) {
   const counts = zeroCounts();
   const changes: ChangeRow[] = [];
   const errors: JobRowError[] = [];
   const values = { names: [] as Array<[number, string]>, emails: [] as Array<[number, string]>, active: [] as Array<[number, number, boolean]> };
+  const updated = new Set<string>();
   for (const i of items) {
     counts.rows++;
     if (i.conflict_id && !force) {
@@ -133,7 +146,9 @@ function restore(items: RevertItem[], force: boolean) {
       changes.push({ kind: active ? 'enrollment_activated' : 'enrollment_deactivated', studentId: i.student_id, courseId: i.course_id, email: null, courseName: null, before: i.current, after: i.target, line: i.line, ord: ORD.active });
     } else {
       (i.attr === 'name' ? values.names : values.emails).push([i.student_id, i.target]);
-      counts.students_updated++;
+      const student = `${i.student_id}:${i.line}`;
+      if (!updated.has(student)) counts.students_updated++;
+      updated.add(student);
       changes.push({ kind: KIND[i.attr], studentId: i.student_id, courseId: null, email: null, courseName: null, before: i.current, after: i.target, line: i.line, ord: ORD[i.attr] });
     }
   }

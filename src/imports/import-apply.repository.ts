@@ -73,22 +73,28 @@ export async function recordPlannedChanges(
   const effects = preview ? `effect is not null` : `effect in ('activated', 'deactivated')`;
   const studentId = preview ? 'p.student_id' : STUDENT_ID;
   const courseId = preview ? 'p.course_id' : COURSE_ID;
-  // A preview names what would be created by its email and course name (it has no ids).
-  const email = preview ? 'case when p.student_id is null then email end' : 'null';
-  const courseName = preview ? 'case when p.course_id is null then course end' : 'null';
+  // A preview names what would be created by its email and course name (it has no ids), as the
+  // row that would create it writes them, like the rows it would create.
+  const email = preview ? 'case when p.student_id is null then p.first_email end' : 'null';
+  const courseName = preview ? 'case when p.course_id is null then p.first_course end' : 'null';
+  const plan = preview
+    ? `(select q.*, first_value(q.email) over (partition by q.ek order by not q.creates, q.line) as first_email,
+               first_value(q.course) over (partition by q.ck order by not q.applies, q.line) as first_course
+          from ${t.plan} q)`
+    : t.plan;
   await client.query(
     `insert into ${table} (job_seq, kind, student_id, course_id, email, course_name, before, after, line, ord)
      select $2, kind, student_id, course_id, email, course_name, before, after, line, ord from (
        ${creations}
        select line, 1 as ord, 'student_renamed' as kind, ${studentId} as student_id, null::int8 as course_id,
               ${email} as email, null as course_name, name_before as before, name as after
-         from ${t.plan} p where renames and ($1::int4 < 0 or part = $1)
+         from ${plan} p where renames and ($1::int4 < 0 or part = $1)
        union all
        select line, 3, 'enrollment_' || effect, ${studentId}, ${courseId},
               ${email}, ${courseName},
               case effect when 'created' then null when 'activated' then 'false' else 'true' end,
               case effect when 'deactivated' then 'false' else 'true' end
-         from ${t.plan} p where ${effects} and ($1::int4 < 0 or part = $1)
+         from ${plan} p where ${effects} and ($1::int4 < 0 or part = $1)
        union all
        select p.line, 4, 'enrollment_deactivated', e.student_id, e.course_id, null, null, 'true', 'false'
          from ${t.plan} p cross join unnest(p.others) as o(id) join course_enrollments e on e.id = o.id

@@ -129,9 +129,7 @@ describe('a dry run lists exactly the changes the import would make (CONTRACT §
     expect((await jobChanges(service.app, dry.id)).map(changeFacts)).toEqual(wouldDo.map(changeFacts));
   });
 
-  // KNOWN BUG (src/imports/import-apply.repository.ts, recordPlannedChanges): a preview names a
-  // student or course that does not exist yet by the row's own spelling, not as first written.
-  it.fails('a new student and a new course named again in other letter cases are named as first written', async () => {
+  it('a new student and a new course named again in other letter cases are named as first written', async () => {
     const file = 'name,email,course_name,action\nNew,new@x.edu,Geo,add\n,NEW@X.EDU,GEO,deactivate\nOther,other@x.edu,GEO,add\n';
     const dry = await importCsv(service.app, file, 'dry_run=true');
     const wouldDo = await expectCountsMatchChanges(service.app, dry);
@@ -144,7 +142,6 @@ describe('a dry run lists exactly the changes the import would make (CONTRACT §
       { kind: 'student_created', email: 'other@x.edu', course_name: null, before: null, after: 'Other', line: 4 },
       { kind: 'enrollment_created', email: 'other@x.edu', course_name: 'Geo', before: null, after: true, line: 4 },
     ]);
-    // Fails here: the preview has NEW@X.EDU and GEO on line 3, and GEO on line 4.
     expect(wouldDo.map(changeFacts)).toEqual(did.map(changeFacts));
   });
 
