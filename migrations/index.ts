@@ -4,6 +4,7 @@ import { Migration20261127000200_imports } from './Migration20261127000200_impor
 import { Migration20261127000300_job_handover } from './Migration20261127000300_job_handover.js';
 import { Migration20261127000400_job_totals } from './Migration20261127000400_job_totals.js';
 import { Migration20261201000000_history_sync } from './Migration20261201000000_history_sync.js';
+import { Migration20261201000100_search } from './Migration20261201000100_search.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the same list works under
@@ -16,4 +17,5 @@ export const migrationsList = [
   { name: 'Migration20261127000300_job_handover', class: Migration20261127000300_job_handover },
   { name: 'Migration20261127000400_job_totals', class: Migration20261127000400_job_totals },
   { name: 'Migration20261201000000_history_sync', class: Migration20261201000000_history_sync },
+  { name: 'Migration20261201000100_search', class: Migration20261201000100_search },
 ];

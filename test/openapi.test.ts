@@ -79,7 +79,7 @@ describe('GET /openapi.json: an OpenAPI 3.1 document of the whole API', () => {
     const batch = doc.paths['/api/v1/admin/enrollments/batch']!.post.requestBody.content['application/json'].schema;
     expect(batch.properties.commands.maxItems).toBe(10_000);
     const names = (path: string, method = 'get') => doc.paths[path]![method].parameters.map((p: { name: string }) => p.name).sort();
-    expect(names('/api/v1/students')).toEqual(['active', 'course_name', 'cursor', 'email', 'limit']);
+    expect(names('/api/v1/students')).toEqual(['active', 'course_name', 'cursor', 'email', 'limit', 'q']);
     expect(names('/api/v1/jobs/{id}/errors')).toEqual(['cursor', 'format', 'id', 'limit']);
     expect(names('/api/v1/admin/imports', 'post')).toEqual(['Idempotency-Key', 'dry_run', 'filename', 'max_deactivate', 'max_deactivate_percent', 'max_invalid_percent', 'mode', 'scope', 'source']);
     expect(Object.keys(doc.paths['/api/v1/admin/imports']!.post.requestBody.content)).toEqual(['text/csv', 'multipart/form-data']);

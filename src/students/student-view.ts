@@ -1,4 +1,4 @@
-import { pageOf, type Page } from '../http/pagination.js';
+import { encodeCursor, pageOf, type Page } from '../http/pagination.js';
 
 /** One of a student's enrollments, as the read API shows it. */
 /** `source`: the feed of the last write that made it active or found it active (CONTRACT §2), null for a write by hand. */
@@ -41,8 +41,12 @@ export function toStudentView(row: StudentRow): StudentView {
   };
 }
 
-/** A page of student rows (fetched `limit + 1` at a time) in the API shape. */
-export function studentPage(rows: StudentRow[], limit: number): Page<StudentView> {
+/**
+ * A page of student rows (fetched `limit + 1` at a time) in the API shape. `resumeAfter`: where a
+ * bounded search stopped short of a full page (its next page starts after that id).
+ */
+export function studentPage(rows: StudentRow[], limit: number, resumeAfter: number | null = null): Page<StudentView> {
   const page = pageOf(rows, limit, (row) => row.id);
-  return { items: page.items.map(toStudentView), next_cursor: page.next_cursor };
+  const next = page.next_cursor ?? (resumeAfter === null ? null : encodeCursor(resumeAfter));
+  return { items: page.items.map(toStudentView), next_cursor: next };
 }

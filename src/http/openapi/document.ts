@@ -1,7 +1,7 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { batchBody, createStudentBody, enrollmentBody, updateStudentBody } from '../../commands/command.schemas.js';
-import { courseIdParams, rosterQuery } from '../routes/courses.routes.js';
+import { courseIdParams, courseListQuery, rosterQuery } from '../routes/courses.routes.js';
 import { changesQuery, historyQuery } from '../routes/history.routes.js';
 import { revertQuery } from '../routes/job-actions.routes.js';
 import { importQuery } from '../routes/imports.routes.js';
@@ -10,6 +10,8 @@ import { studentIdParams, studentListQuery } from '../routes/students.routes.js'
 import {
   acceptedSchema,
   changePageSchema,
+  coursePageSchema,
+  courseSchema,
   errorSchema,
   historyPageSchema,
   idempotencyHeaders,
@@ -124,12 +126,20 @@ const routes: RouteConfig[] = [
     responses: { 200: json(historyPageSchema, 'A page of changes.'), ...readErrors, ...errorRefs(404) } },
   // Reads
   { ...READ, method: 'get', path: `${API}/students`, tags: ['reads'], summary: 'Students, filtered, by cursor pages',
-    description: 'An empty parameter means absent. With `course_name`, `active` is about that enrollment; without, about any.',
+    description:
+      'An empty parameter means absent. With `course_name`, `active` is about that enrollment; without, about any. ' +
+      '`q` searches a part of the name or email, combined with the other filters; with fewer than three letters or digits in a row, ' +
+      'a page may be short or empty and still carry a `next_cursor` (the search reads a bounded part of the students per page).',
     request: { query: studentListQuery }, responses: { 200: json(studentPageSchema, 'A page of students in id order.'), ...readErrors } },
   { ...READ, method: 'get', path: `${API}/students/{id}`, tags: ['reads'], summary: 'One student',
     request: { params: studentIdParams }, responses: { 200: json(studentSchema, 'The student.'), ...readErrors, ...errorRefs(404) } },
   { ...READ, method: 'get', path: `${API}/students/teams`, tags: ['reads'], summary: 'Removed: always 404', deprecated: true,
     responses: errorRefs(401, 404) },
+  { ...READ, method: 'get', path: `${API}/courses`, tags: ['reads'], summary: 'Courses, found by a part of their name, by cursor pages',
+    description: 'Beyond the contract (issue 17): each course with its size. An empty `q` means absent (every course).',
+    request: { query: courseListQuery }, responses: { 200: json(coursePageSchema, 'A page of courses in id order.'), ...readErrors } },
+  { ...READ, method: 'get', path: `${API}/courses/{id}`, tags: ['reads'], summary: 'One course, with its size',
+    request: { params: courseIdParams }, responses: { 200: json(courseSchema, 'The course.'), ...readErrors, ...errorRefs(404) } },
   { ...READ, method: 'get', path: `${API}/courses/{id}/students`, tags: ['reads'], summary: "A course's roster, by cursor pages",
     request: { params: courseIdParams, query: rosterQuery }, responses: { 200: json(studentPageSchema, 'A page of students in id order.'), ...readErrors, ...errorRefs(404) } },
   { ...READ, method: 'get', path: `${API}/admin/students/export.csv`, tags: ['reads'], summary: 'Every student as CSV, streamed',

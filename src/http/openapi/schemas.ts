@@ -5,6 +5,7 @@ import { CHANGE_KINDS } from '../../history/change.model.js';
 import { JOB_STATUSES, JOB_TYPES } from '../../jobs/job.model.js';
 import type { JobView } from '../../jobs/job-view.js';
 import type { StudentView } from '../../students/student-view.js';
+import type { CourseView } from '../../courses/course.repository.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../jobs/idempotency.js';
 
 /**
@@ -157,6 +158,19 @@ export const studentPageSchema = z
   .object({ items: z.array(studentSchema), next_cursor: z.string().nullable().meta({ description: 'null on the last page' }) })
   .meta({ id: 'StudentPage' });
 
+export const courseSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    created_at: isoDate,
+    size: z.object({ active: z.number().int(), inactive: z.number().int() }).meta({ description: 'Its enrollments: active ones (the roster) and inactive ones.' }),
+  })
+  .meta({ id: 'Course' });
+
+export const coursePageSchema = z
+  .object({ items: z.array(courseSchema), next_cursor: z.string().nullable().meta({ description: 'null on the last page' }) })
+  .meta({ id: 'CoursePage' });
+
 export const acceptedSchema = z
   .object({ job_id: z.string().meta({ format: 'uuid' }), status_url: z.string().meta({ example: '/api/v1/jobs/6f1c2d3e-…' }) })
   .meta({ id: 'Accepted', description: 'A write was stored durably and queued as a job.' });
@@ -190,4 +204,5 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameJob: Same<z.infer<typeof jobViewSchema>, JobView> = true;
 const sameCounts: Same<z.infer<typeof countsSchema>, Counts> = true;
 const sameStudent: Same<z.infer<typeof studentSchema>, StudentView> = true;
-void [sameJob, sameCounts, sameStudent];
+const sameCourse: Same<z.infer<typeof courseSchema>, CourseView> = true;
+void [sameJob, sameCounts, sameStudent, sameCourse];
