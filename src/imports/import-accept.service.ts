@@ -24,7 +24,8 @@ export const importFingerprint = (options: ImportOptions, sha256: string) =>
     sha256,
   });
 
-type ImportRequest = { source: AsyncIterable<Uint8Array>; options: ImportOptions; idempotencyKey: string | null };
+/** `uploadedFileName`: the file's own name (a multipart part's), known once the body is read; the job's file_name when `options.fileName` is null. */
+type ImportRequest = { source: AsyncIterable<Uint8Array>; options: ImportOptions; idempotencyKey: string | null; uploadedFileName?: () => string | null };
 
 /**
  * Durably accepts a CSV import: the file streams into PostgreSQL, then the job row, the upload's
@@ -50,7 +51,7 @@ export async function acceptImport(deps: Pick<Deps, 'orm' | 'metrics' | 'config'
   };
   const store = async (client: pg.ClientBase, accepted: Accepted) => {
     const { file, scan } = received!;
-    await insertImportJob(client, accepted.body.job_id, file, scan, request.options);
+    await insertImportJob(client, accepted.body.job_id, file, scan, { ...request.options, fileName: request.options.fileName ?? request.uploadedFileName?.() ?? null });
     return importFingerprint(request.options, file.sha256);
   };
   try {

@@ -6,20 +6,38 @@ import { AppError } from '../http/errors.js';
 /** The multipart field that carries the CSV. */
 export const FILE_FIELD = 'file';
 
+/** Longest file name kept (the `?filename=` limit). */
+export const MAX_FILE_NAME = 255;
+
+/**
+ * The name a multipart part gives its file, as the job's `file_name`: its last path segment (some
+ * clients send a whole path), trimmed, without control characters or unpaired surrogates, at most
+ * MAX_FILE_NAME characters; null when nothing is left.
+ */
+export function uploadFileName(raw: string | undefined): string | null {
+  if (!raw) return null;
+  const base = raw.split(/[\\/]/).pop() ?? '';
+  const clean = base.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '').trim();
+  return clean ? Array.from(clean).slice(0, MAX_FILE_NAME).join('').trim() : null;
+}
+
 /**
  * Streams the bytes of the `file` field of a multipart/form-data body, without buffering it:
  * busboy parses the body as it arrives and pauses it while we are busy storing a chunk. Other
- * fields and files are skipped. A body without a `file` field is a 400.
+ * fields and files are skipped. A body without a `file` field is a 400. `onFileName` gets the
+ * part's own file name (uploadFileName) as soon as the part begins, before its first byte.
  */
 export async function* multipartFile(
   body: ReadableStream<Uint8Array> | null,
   headers: Record<string, string>,
   maxBytes: number,
+  onFileName: (name: string | null) => void = () => {},
 ): AsyncGenerator<Buffer> {
   let parser: busboy.Busboy;
   try {
     // One byte over the limit is enough for the caller to answer 413.
-    parser = busboy({ headers, limits: { fileSize: maxBytes + 1, fields: 50, fieldSize: 64 * 1024 } });
+    // Browsers send a file name in UTF-8 without saying so; busboy would read it as latin1.
+    parser = busboy({ headers, defParamCharset: 'utf8', limits: { fileSize: maxBytes + 1, fields: 50, fieldSize: 64 * 1024 } });
   } catch (err) {
     throw new AppError('invalid', `not a valid multipart/form-data body: ${(err as Error).message}`);
   }
@@ -29,9 +47,10 @@ export async function* multipartFile(
     err instanceof AppError ? err : new AppError('invalid', `not a valid multipart/form-data body: ${(err as Error).message}`);
   let found = false;
   const file = new Promise<Readable>((resolve, reject) => {
-    parser.on('file', (name, stream) => {
+    parser.on('file', (name, stream, info) => {
       if (name === FILE_FIELD && !found) {
         found = true;
+        onFileName(uploadFileName(info.filename));
         resolve(stream);
       } else {
         // Skipped, but listened to: a part cut short errors its stream, and an 'error' without a

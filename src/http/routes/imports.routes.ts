@@ -33,8 +33,11 @@ export function importRoutes(deps: Deps) {
       throw new AppError('too_large', `the upload is larger than MAX_UPLOAD_BYTES (${max} bytes)`);
     }
     const body = c.req.raw.body as ReadableStream<Uint8Array> | null;
-    const source: AsyncIterable<Uint8Array> = multipart ? multipartFile(body, c.req.header(), max) : (body ?? emptySource());
-    return sendAccepted(c, await acceptImport(deps, { source, options, idempotencyKey: key }));
+    // A multipart part's own file name is the job's file_name unless `?filename=` gave one; it is
+    // not part of the request's fingerprint, so a raw and a multipart upload stay the same request.
+    let partName: string | null = null;
+    const source: AsyncIterable<Uint8Array> = multipart ? multipartFile(body, c.req.header(), max, (name) => (partName = name)) : (body ?? emptySource());
+    return sendAccepted(c, await acceptImport(deps, { source, options, idempotencyKey: key, uploadedFileName: () => partName }));
   });
 }
 
