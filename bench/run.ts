@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<void>> = {
   commands: async () => (await import('./commands.bench.js')).runCommandsBench(),
   imports: async () => (await import('./imports.bench.js')).runImportsBench(),
   sync: async () => (await import('./sync.bench.js')).runSyncBench(),
+  search: async () => (await import('./search.bench.js')).runSearchBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
