@@ -4,8 +4,10 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { initORM } from '../src/db/orm.js';
 import { handOverOnce } from '../src/jobs/relay.js';
+import { createQueueBackend } from '../src/queues/backend.js';
 import { createQueues } from '../src/queues/queues.js';
-import { createRedis } from '../src/queues/redis.js';
+import { loadConfig } from '../src/process/config.js';
+import { pino } from 'pino';
 import { BENCH_REDIS, fmt, freshDatabase, startProcess, stop, timeUntil, TOKENS, waitForOutput } from './support.js';
 
 /**
@@ -91,13 +93,14 @@ async function acceptPhase() {
  */
 async function handOverPhase(databaseUrl: string, prefix: string): Promise<{ rate: number; waiting: number }> {
   const orm = await initORM(databaseUrl, 2);
-  const redis = createRedis(BENCH_REDIS, 'producer');
-  const queues = createQueues(redis, prefix, (err) => console.error(`bench queue error: ${err.message}`));
-  await redis.ping(); // connected: a hand-over is not even tried before (relay.ts)
+  const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS, QUEUE_PREFIX: prefix });
+  const queueBackend = createQueueBackend(config, 'api', pino({ level: 'silent' }));
+  const queues = createQueues(queueBackend, (err) => console.error(`bench queue error: ${err.message}`));
+  await queueBackend.ping(); // connected: a hand-over is not even tried before (relay.ts)
   try {
     let handed = 0;
     const seconds = await timeUntil(async () => {
-      const n = await handOverOnce({ orm, queues, redis });
+      const n = await handOverOnce({ orm, queues, queueBackend });
       handed += n;
       return n === 0;
     }, 0);
@@ -105,7 +108,7 @@ async function handOverPhase(databaseUrl: string, prefix: string): Promise<{ rat
     return { rate: handed / seconds, waiting };
   } finally {
     await queues.close();
-    redis.disconnect();
+    await queueBackend.close();
     await orm.close();
   }
 }

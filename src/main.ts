@@ -11,7 +11,7 @@ import { warnOnDevTokens } from './process/startup.js';
 const config = loadConfigOrExit();
 const logger = createLogger(config, 'enrollment-service');
 warnOnDevTokens(config, logger);
-await migrate(config.databaseUrl, logger);
+await migrate(config.databaseUrl, logger, { queueSchema: config.queueBackend === 'postgres' });
 const apiDeps = await createDeps(config, 'api', logger);
 const workerDeps = await createDeps(config, 'worker', logger);
 const workers = await startWorkers(workerDeps);

@@ -6,7 +6,7 @@ import { reconcileOnce } from '../src/jobs/reconciler.js';
 import { handOverOnce } from '../src/jobs/relay.js';
 import { closeWorkers, startWorkers } from '../workers/index.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
-import { testConfig } from './support/env.js';
+import { testConfig, TEST_QUEUE_BACKEND } from './support/env.js';
 import { send } from './support/jobs.js';
 import { exited, spawnWorker } from './support/processes.js';
 import { waitFor } from './support/wait.js';
@@ -27,16 +27,22 @@ beforeEach(() => truncateAll(api));
 const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
 const unfinished = async () => Number((await sql(`select count(*) as n from jobs where status in ('queued', 'running')`))[0].n);
 
-describe('durable accept: Redis losing everything loses no accepted command', () => {
-  it('FLUSHDB with commands waiting: the reconciler enqueues them again and all apply', async () => {
+/** The queue store loses everything: Redis is flushed (a restart without persistence); on PostgreSQL, BullMQ's queues are obliterated. */
+async function loseTheQueues(deps: Deps): Promise<void> {
+  if (deps.queueBackend.redis) await deps.queueBackend.redis.flushdb();
+  else await Promise.all([deps.queues.commands.obliterate({ force: true }), deps.queues.imports.obliterate({ force: true })]);
+}
+
+describe(`durable accept: the queues (${TEST_QUEUE_BACKEND}) losing everything loses no accepted command`, () => {
+  it('the queues emptied with commands waiting: the reconciler wakes them again and all apply', async () => {
     for (let i = 0; i < 40; i++) {
       expect((await send(app, 'POST', '/admin/enrollments', { email: `f${i}@x.edu`, name: `F ${i}`, course_name: 'Art' })).status).toBe(202);
     }
-    // No worker runs yet: the jobs are only in PostgreSQL. A relay hands them to BullMQ; then Redis loses them.
+    // No worker runs yet: the jobs are only in PostgreSQL. A relay hands them to BullMQ (one wake-up); then the queues lose it.
     expect(await api.queues.commands.getJobCounts('wait')).toEqual({ wait: 0 });
     expect(await handOverOnce(api)).toBe(40);
-    expect(await api.queues.commands.getJobCounts('wait')).toEqual({ wait: 40 });
-    await api.redis.flushdb();
+    expect(await api.queues.commands.getJobCounts('wait')).toEqual({ wait: 1 });
+    await loseTheQueues(api);
     expect(await api.queues.commands.getJobCounts('wait')).toEqual({ wait: 0 });
 
     const workerDeps = await createTestDeps('worker', config);

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
-const counters = (sources: Pick<Deps, 'orm' | 'queues'> = api) => readCounters(sources);
+const counters = (sources: Pick<Deps, 'orm' | 'queues' | 'queueBackend'> = api) => readCounters(sources);
 
 /** Takes the apply lock on a connection of the test's own: command drains wait, and an import stops at a batch boundary. */
 async function holdApplyLock(): Promise<() => Promise<void>> {
@@ -223,7 +223,7 @@ describe('the migration that adds the totals', () => {
       await job('import', 'cancelled', 2);
       await orm.getMigrator().up();
       const nothing: Counters = { samples: new Map(), finished: () => undefined, rowsApplied: 0 };
-      expect(growth(nothing, await counters({ orm, queues: api.queues }))).toEqual({
+      expect(growth(nothing, await counters({ orm, queues: api.queues, queueBackend: api.queueBackend }))).toEqual({
         finished: { 'command/completed': 2, 'command/failed': 1, 'batch/completed_with_errors': 1, 'import/completed': 2, 'import/cancelled': 1 },
         rowsApplied: 5 + 3 + 2,
       });

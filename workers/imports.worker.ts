@@ -1,7 +1,6 @@
-import { UnrecoverableError, WaitingError, Worker, type Processor } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Processor } from 'bullmq';
 import { isTransientDbError } from '../src/db/apply-transaction.js';
 import type { Deps } from '../src/process/deps.js';
-import { redisUp } from '../src/queues/redis.js';
 import { runImport, type ImportOutcome } from '../src/imports/import.service.js';
 import { oldestUnfinishedImport } from '../src/imports/import.repository.js';
 import { withImportLock } from '../src/imports/import-lock.js';
@@ -9,14 +8,15 @@ import { markJobFailed } from '../src/jobs/job-finish.repository.js';
 import { SETTLED } from '../src/jobs/job.model.js';
 import type { Hold } from '../src/jobs/job-view.js';
 import { runRevert } from '../src/history/revert.service.js';
-import { jobStatus } from '../src/jobs/job.repository.js';
+import { wokenJobStatuses } from '../src/jobs/job-outbox.repository.js';
 import { IMPORTS_QUEUE, type ImportsJobData, type ImportsJobName } from '../src/queues/imports.queue.js';
+import { jobIdsOf } from '../src/queues/queues.js';
 import type { RunningWorker } from './running-worker.js';
 
 /**
  * The `imports` queue worker. Imports apply one at a time, in acceptance order: a BullMQ job only
  * says "imports have work"; under a session advisory lock of its own, the processor runs the
- * oldest unfinished import in PostgreSQL until its own job is finished. On SIGTERM it stops at the
+ * oldest unfinished import in PostgreSQL until every job its wake-up names is settled. On SIGTERM it stops at the
  * next batch boundary and moves its BullMQ job back to wait, so another worker continues at once
  * from the checkpoint. A worker killed outright loses its BullMQ lock: the stalled checker hands
  * the job to another worker (short lock, so within seconds), which resumes from the checkpoint.
@@ -33,13 +33,15 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number; write
 
   const processor: Processor<ImportsJobData, unknown, ImportsJobName> = async (job, token) => {
     switch (job.name) {
+      case 'apply-imports':
       case 'apply-import': {
-        const outcome = await withImportLock(deps.orm, control.stopping, () => drainUntilFinished(job.data.jobId));
+        const ids = jobIdsOf(job.data);
+        const outcome = await withImportLock(deps.orm, control.stopping, () => drainUntilSettled(ids));
         if (outcome === 'handed_back') {
           await job.moveToWait(token);
           throw new WaitingError();
         }
-        return { status: await jobStatus(deps.orm, job.data.jobId) };
+        return { jobs: ids.length };
       }
       default: {
         const unknown: never = job.name;
@@ -48,13 +50,15 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number; write
     }
   };
 
-  /** Runs the oldest unfinished imports and reverts, one after another, until `jobId` is settled (finished, or held). */
-  const drainUntilFinished = async (jobId: string): Promise<ImportOutcome> => {
+  /**
+   * Runs the oldest unfinished imports and reverts, one after another, until each of `ids` is
+   * settled (finished, or held). An id no longer in PostgreSQL has nothing left to do.
+   */
+  const drainUntilSettled = async (ids: string[]): Promise<ImportOutcome> => {
     for (;;) {
-      const status = await jobStatus(deps.orm, jobId);
-      if (status === null) throw new UnrecoverableError(`import ${jobId} is not in PostgreSQL`);
-      if (SETTLED.has(status)) return 'finished';
-      const next = (await oldestUnfinishedImport(deps.orm)) ?? { id: jobId, type: 'import' as const };
+      const open = [...(await wokenJobStatuses(deps.orm, ids))].filter(([, status]) => !SETTLED.has(status)).map(([id]) => id);
+      if (!open.length) return 'finished';
+      const next = (await oldestUnfinishedImport(deps.orm)) ?? { id: open[0]!, type: 'import' as const };
       const outcome = await runLogged(next);
       if (outcome === 'handed_back') return outcome;
     }
@@ -79,9 +83,7 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number; write
     }
   };
 
-  const worker = new Worker<ImportsJobData, unknown, ImportsJobName>(IMPORTS_QUEUE, processor, {
-    connection: deps.redis,
-    prefix: deps.config.queuePrefix,
+  const worker = deps.queueBackend.createWorker<ImportsJobData, ImportsJobName>(IMPORTS_QUEUE, processor, {
     concurrency: 1,
     // A killed worker's import is picked up again within seconds; a false stall is harmless
     // (the import lock and the checkpoint decide who applies what), so allow many.
@@ -89,14 +91,14 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number; write
     stalledInterval: 5_000,
     maxStalledCount: 1_000,
   });
-  // Its connection errors come here once per retry: the message is enough (deps.ts logs the outage).
+  // Its connection errors come here once per retry: the message is enough (the backend logs the outage).
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
-  worker.on('failed', (job, err) => log.warn({ job_id: job?.data.jobId, err: err.message }, 'import job attempt failed'));
+  worker.on('failed', (job, err) => log.warn({ job_ids: job && jobIdsOf(job.data), err: err.message }, 'import wake-up attempt failed'));
   return {
     name: 'imports',
     close: async () => {
       stopping = true;
-      await worker.close(!redisUp(deps.redis));
+      await worker.close(!deps.queueBackend.up());
     },
   };
 }

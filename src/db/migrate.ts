@@ -1,7 +1,9 @@
+import { assertSchemaCompatibility, LATEST_SCHEMA_VERSION, runMigrations, SchemaMigrationRequiredError } from 'bullmq';
 import pg from 'pg';
 import type { Logger } from '../process/logger.js';
 import { lockSession, unlockSession } from './locks.js';
-import { initORM, withPgClient } from './orm.js';
+import { initORM, withPgClient, type Orm } from './orm.js';
+import { BULLMQ_SCHEMA } from '../queues/backend.js';
 
 /** Creates the database named in `databaseUrl` when it does not exist. Safe when raced. */
 export async function createDatabaseIfMissing(databaseUrl: string, logger: Logger): Promise<boolean> {
@@ -28,11 +30,13 @@ export async function createDatabaseIfMissing(databaseUrl: string, logger: Logge
 }
 
 /**
- * Creates the database if needed and applies every pending migration. Concurrent callers wait
- * on one advisory lock, so two processes starting at once apply each migration exactly once.
- * Returns the names of the migrations this call applied.
+ * Creates the database if needed and applies every pending migration; with `queueSchema` (the
+ * PostgreSQL queue backend) BullMQ's own migrations too, into the schema `bullmq`, before any
+ * queue is made (a BullMQ queue made before them stays broken). Concurrent callers wait on one
+ * advisory lock, so processes starting at once apply each migration exactly once. Returns the
+ * names of the migrations this call applied (BullMQ's as `bullmq@<version>`).
  */
-export async function migrate(databaseUrl: string, logger: Logger): Promise<string[]> {
+export async function migrate(databaseUrl: string, logger: Logger, opts: { queueSchema?: boolean } = {}): Promise<string[]> {
   await createDatabaseIfMissing(databaseUrl, logger);
   const orm = await initORM(databaseUrl, 2);
   try {
@@ -41,6 +45,7 @@ export async function migrate(databaseUrl: string, logger: Logger): Promise<stri
       try {
         const applied = await orm.getMigrator().up();
         const names = applied.map((m) => m.name);
+        if (opts.queueSchema) names.push(...(await migrateQueueSchema(lock)));
         logger.info({ applied: names }, names.length ? 'migrations applied' : 'database schema is up to date');
         return names;
       } finally {
@@ -50,4 +55,30 @@ export async function migrate(databaseUrl: string, logger: Logger): Promise<stri
   } finally {
     await orm.close();
   }
+}
+
+/** BullMQ's migrations (idempotent; BullMQ takes a lock of its own too). Returns `bullmq@N` when it moved to version N. */
+async function migrateQueueSchema(client: pg.ClientBase): Promise<string[]> {
+  const before = await assertSchemaCompatibility(client, BULLMQ_SCHEMA).catch((err: unknown) => {
+    if (err instanceof SchemaMigrationRequiredError) return 0;
+    throw err;
+  });
+  const after = await runMigrations(client, BULLMQ_SCHEMA);
+  return after === before ? [] : [`bullmq@${after}`];
+}
+
+/**
+ * Fails with a message naming the fix when BullMQ's schema is missing or too old (the PostgreSQL
+ * queue backend): BullMQ queues and workers made before its migrations stay broken.
+ */
+export async function assertQueueSchema(orm: Orm): Promise<void> {
+  await withPgClient(orm, async (client) => {
+    const version = await assertSchemaCompatibility(client, BULLMQ_SCHEMA).catch((err: unknown) => {
+      if (err instanceof SchemaMigrationRequiredError) return 0;
+      throw err;
+    });
+    if (version < LATEST_SCHEMA_VERSION) {
+      throw new Error(`QUEUE_BACKEND=postgres: BullMQ's schema "${BULLMQ_SCHEMA}" is not migrated in this database; run \`npm run migrate\` with QUEUE_BACKEND=postgres first`);
+    }
+  });
 }

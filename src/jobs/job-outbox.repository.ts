@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { query, type Orm } from '../db/orm.js';
 import type { JobStatus, JobType } from './job.model.js';
 
 /**
@@ -30,4 +31,10 @@ export async function handedOverUnfinished(client: pg.ClientBase, minAgeSeconds:
     [minAgeSeconds],
   );
   return rows;
+}
+
+/** The statuses of the jobs a wake-up names; an id no longer in PostgreSQL (deleted by retention, or a stale wake-up) is left out. */
+export async function wokenJobStatuses(orm: Orm, ids: string[]): Promise<Map<string, JobStatus>> {
+  const rows = await query<{ id: string; status: JobStatus }>(orm, `select id, status from jobs where id = any($1::uuid[])`, [ids]);
+  return new Map(rows.map((r) => [r.id, r.status]));
 }

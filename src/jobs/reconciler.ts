@@ -2,28 +2,33 @@ import { withTimeout } from '../async/timeout.js';
 import { tryLockSession, unlockSession } from '../db/locks.js';
 import { withPgClient } from '../db/orm.js';
 import type { Deps } from '../process/deps.js';
-import { enqueueJobs, queueFor } from '../queues/queues.js';
+import { enqueueJobs, QUEUE_NAMES, queueNameFor, type QueueName } from '../queues/queues.js';
 import type { JobType } from './job.model.js';
 import { handedOverUnfinished } from './job-outbox.repository.js';
 import { deleteExpiredJobs, deleteExpiredKeys } from './job-retention.repository.js';
-/** Jobs handed over more recently than this are left alone (a BullMQ job being added right now). */
+/** Jobs handed over more recently than this are left alone (a wake-up being added right now). */
 const MIN_AGE_SECONDS = 10;
-const PIPELINE_CHUNK = 1_000;
 /** Idempotency keys are kept at least this long (CONTRACT §4), whatever the job retention. */
 const MIN_KEY_RETENTION_HOURS = 24;
+/** Job ids per wake-up, as the relay's hand-over. */
+const WAKE_UP_IDS = 1_000;
+/** The BullMQ states of a wake-up that will still reach a worker. */
+const LIVE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
 export type ReconcileReport = { requeued: number; deletedJobs: number; deletedKeys: number };
-type ReconcileDeps = Pick<Deps, 'orm' | 'queues' | 'redis' | 'config' | 'logger'>;
+type ReconcileDeps = Pick<Deps, 'orm' | 'queues' | 'queueBackend' | 'config' | 'logger'>;
 
-/** How long one round of Redis calls may take before the pass gives up (and frees its lock). */
-const REDIS_TIMEOUT_MS = 10_000;
+/** How long one round of queue calls may take before the pass gives up (and frees its lock). */
+const QUEUE_TIMEOUT_MS = 10_000;
 
 /**
- * One reconciliation pass: every job PostgreSQL says is queued or running, and was handed to
- * BullMQ (relay.ts), but BullMQ no longer holds (Redis restarted or flushed) is enqueued again;
- * then finished jobs and idempotency keys past their retention are deleted. A session advisory
- * lock makes it one pass at a time across every worker process; no transaction stays open while
- * Redis is asked. Returns null when another process is reconciling right now.
+ * One reconciliation pass: when PostgreSQL holds unfinished jobs that were handed to BullMQ
+ * (relay.ts) but their queue holds no wake-up that will still reach a worker (Redis restarted or
+ * flushed, a wake-up that failed for good), one new wake-up names them all; then finished jobs and
+ * idempotency keys past their retention are deleted. A live wake-up is enough: a worker it reaches
+ * works on every unfinished job of its queue, oldest first (commands.worker.ts, imports.worker.ts).
+ * A session advisory lock makes it one pass at a time across every worker process; no transaction
+ * stays open while the queues are asked. Returns null when another process is reconciling right now.
  */
 export async function reconcileOnce(deps: ReconcileDeps, minAgeSeconds = MIN_AGE_SECONDS): Promise<ReconcileReport | null> {
   return withPgClient(deps.orm, async (client) => {
@@ -31,8 +36,9 @@ export async function reconcileOnce(deps: ReconcileDeps, minAgeSeconds = MIN_AGE
     try {
       const rows = await handedOverUnfinished(client, minAgeSeconds);
       let requeued = 0;
-      for (let i = 0; i < rows.length; i += PIPELINE_CHUNK) {
-        requeued += await withTimeout(requeueMissing(deps, rows.slice(i, i + PIPELINE_CHUNK)), REDIS_TIMEOUT_MS, 'redis');
+      for (const name of QUEUE_NAMES) {
+        const jobs = rows.filter((r) => queueNameFor(r.type) === name);
+        if (jobs.length) requeued += await withTimeout(wakeIfNoneLive(deps, name, jobs), QUEUE_TIMEOUT_MS, deps.queueBackend.kind);
       }
       const deletedJobs = await deleteExpiredJobs(client, deps.config.jobRetentionHours);
       const deletedKeys = await deleteExpiredKeys(client, Math.max(MIN_KEY_RETENTION_HOURS, deps.config.jobRetentionHours));
@@ -45,22 +51,15 @@ export async function reconcileOnce(deps: ReconcileDeps, minAgeSeconds = MIN_AGE
   });
 }
 
-/** Re-enqueues the jobs whose BullMQ entry is gone, or finished while PostgreSQL says it is not. */
-async function requeueMissing(deps: Pick<ReconcileDeps, 'queues' | 'redis'>, jobs: Array<{ id: string; type: JobType }>): Promise<number> {
-  const pipeline = deps.redis.pipeline();
-  for (const job of jobs) pipeline.hmget(queueFor(deps.queues, job.type).toKey(job.id), 'timestamp', 'finishedOn');
-  const answers = (await pipeline.exec()) ?? [];
-  const missing: typeof jobs = [];
-  for (const [i, job] of jobs.entries()) {
-    const [err, fields] = answers[i] ?? [];
-    if (err) throw err;
-    const [timestamp, finishedOn] = fields as [string | null, string | null];
-    if (timestamp && !finishedOn) continue; // BullMQ holds it, waiting, delayed or active
-    if (timestamp) await queueFor(deps.queues, job.type).remove(job.id).catch(() => {});
-    missing.push(job);
-  }
-  if (missing.length) await enqueueJobs(deps.queues, missing);
-  return missing.length;
+/**
+ * One wake-up for `jobs` when their queue holds none that will reach a worker. Never BullMQ's
+ * per-job state: the queue's counts are one cheap read on either backend.
+ */
+async function wakeIfNoneLive(deps: Pick<ReconcileDeps, 'queues'>, name: QueueName, jobs: Array<{ id: string; type: JobType }>): Promise<number> {
+  const counts = await deps.queues[name].getJobCounts(...LIVE_STATES);
+  if (Object.values(counts).some((n) => n > 0)) return 0;
+  for (let i = 0; i < jobs.length; i += WAKE_UP_IDS) await enqueueJobs(deps.queues, jobs.slice(i, i + WAKE_UP_IDS));
+  return jobs.length;
 }
 
 /** Runs `reconcileOnce` every `intervalMs` until closed; errors are logged and retried next time. */

@@ -4,11 +4,10 @@ import type { Deps } from '../process/deps.js';
 import { inTransaction } from '../db/transaction.js';
 import { enqueueJobs } from '../queues/queues.js';
 import { withTimeout } from '../async/timeout.js';
-import { redisUp } from '../queues/redis.js';
 import { lockJobsToHandOver, markHandedOver } from './job-outbox.repository.js';
 import { NEW_JOBS_CHANNEL } from './job.repository.js';
 
-/** Jobs handed to BullMQ per transaction (one addBulk per queue). */
+/** Jobs handed to BullMQ per transaction (one wake-up per queue names them all). */
 const HANDOVER_BATCH = 1_000;
 /** A wake-up lost with a dropped connection is made up for within this. */
 const SAFETY_NET_MS = 2_000;
@@ -16,29 +15,29 @@ const RECONNECT_MS = 1_000;
 /**
  * How long a hand-over waits for BullMQ. Its transaction holds the jobs' row locks (a cancel waits
  * on them), and an unreachable Redis would hold them for ever: after this it rolls back. A command
- * that reaches Redis later only adds jobs BullMQ already knows by id, or that the next pass adds.
+ * that reaches the backend later only adds a wake-up whose jobs the next pass wakes again (a duplicate wake-up finds them finished).
  */
 const ENQUEUE_TIMEOUT_MS = 5_000;
 
-type RelayDeps = Pick<Deps, 'orm' | 'queues' | 'redis' | 'config' | 'logger'>;
+type RelayDeps = Pick<Deps, 'orm' | 'queues' | 'queueBackend' | 'config' | 'logger'>;
 
 /**
- * Hands the oldest jobs that BullMQ has not been given yet to BullMQ, at most `limit`, and stamps
- * their `enqueued_at` in the transaction that locked them (SKIP LOCKED: relays in several processes
- * share the work). If BullMQ refuses, the transaction rolls back and the jobs are handed over on a
- * later try; a job handed over twice (a crash between addBulk and the commit) is one BullMQ job,
- * since its BullMQ id is its job id. Finished jobs (cancelled while waiting) are only stamped.
- * Returns how many jobs it took.
+ * Hands the oldest jobs that BullMQ has not been given yet to BullMQ, at most `limit`, as one
+ * wake-up per queue naming them all, and stamps their `enqueued_at` in the transaction that locked
+ * them (SKIP LOCKED: relays in several processes share the work). If BullMQ refuses, the
+ * transaction rolls back and the jobs are handed over on a later try; a job handed over twice (a
+ * crash between the add and the commit) is woken twice, and the second wake-up finds it finished.
+ * Finished jobs (cancelled while waiting) are only stamped. Returns how many jobs it took.
  */
-export async function handOverOnce(deps: Pick<RelayDeps, 'orm' | 'queues' | 'redis'>, limit = HANDOVER_BATCH): Promise<number> {
+export async function handOverOnce(deps: Pick<RelayDeps, 'orm' | 'queues' | 'queueBackend'>, limit = HANDOVER_BATCH): Promise<number> {
   // Not even tried while Redis is cut off: the call would wait in the connection's offline queue,
   // and every later pass would queue the same jobs again (memory, and a replay when Redis is back).
-  if (!redisUp(deps.redis)) throw new Error(`Redis is ${deps.redis.status}: the jobs wait in PostgreSQL until it is back`);
+  if (!deps.queueBackend.up()) throw new Error(`the queue backend is ${deps.queueBackend.state()}: the jobs wait in PostgreSQL until it is back`);
   return inTransaction(deps.orm, async (client) => {
     const rows = await lockJobsToHandOver(client, limit);
     if (!rows.length) return 0;
     const pending = rows.filter((r) => r.status === 'queued' || r.status === 'running');
-    await withTimeout(enqueueJobs(deps.queues, pending), ENQUEUE_TIMEOUT_MS, 'redis');
+    await withTimeout(enqueueJobs(deps.queues, pending), ENQUEUE_TIMEOUT_MS, deps.queueBackend.kind);
     await markHandedOver(client, rows.map((r) => r.id));
     return rows.length;
   });
@@ -60,7 +59,7 @@ export function startRelay(deps: RelayDeps) {
   });
   let last: Promise<void> = Promise.resolve();
   const wake = () => {
-    if (!redisUp(deps.redis)) return; // the connection logs the outage; the safety net tries again
+    if (!deps.queueBackend.up()) return; // the connection logs the outage; the safety net tries again
     last = drain().catch((err) => log.warn({ err: (err as Error).message }, 'handing jobs to BullMQ failed; will retry'));
   };
 
@@ -98,7 +97,7 @@ export function startRelay(deps: RelayDeps) {
       clearInterval(safetyNet);
       clearTimeout(reconnect);
       await listener?.end().catch(() => {});
-      await last; // at most ENQUEUE_TIMEOUT_MS when Redis is unreachable
+      await last; // at most ENQUEUE_TIMEOUT_MS when the queue backend is unreachable
     },
   };
 }

@@ -16,6 +16,8 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/enrollments'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  /** Where BullMQ keeps its queues: Redis (REDIS_URL), or BullMQ's PostgreSQL backend in DATABASE_URL (CONTRACT §8). */
+  QUEUE_BACKEND: z.enum(['redis', 'postgres'], { error: "must be 'redis' or 'postgres'" }).default('redis'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -40,6 +42,8 @@ export type Config = {
   nodeEnv: 'development' | 'test' | 'production';
   databaseUrl: string;
   redisUrl: string;
+  /** `redis`: the queues on REDIS_URL; `postgres`: on BullMQ's PostgreSQL backend, no Redis at all. */
+  queueBackend: 'redis' | 'postgres';
   port: number;
   adminToken: string;
   readToken: string;
@@ -81,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    queueBackend: e.QUEUE_BACKEND,
     port: e.PORT,
     adminToken,
     readToken,

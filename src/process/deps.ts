@@ -1,45 +1,53 @@
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { initORM, type Orm } from '../db/orm.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createQueueBackend, type QueueBackend } from '../queues/backend.js';
 import { createQueues, type Queues } from '../queues/queues.js';
-import { createRedis, redisUp } from '../queues/redis.js';
+import { assertQueueSchema } from '../db/migrate.js';
 
 /** Everything a process needs, built once from the config and passed explicitly. */
 export type Deps = {
   config: Config;
   logger: Logger;
   orm: Orm;
-  redis: Redis;
+  /** Where the queues live (QUEUE_BACKEND): Redis, or BullMQ's PostgreSQL backend. */
+  queueBackend: QueueBackend;
   metrics: Metrics;
   queues: Queues;
   /** Closes every connection; idempotent. */
   close(): Promise<void>;
 };
 
-/** Connects PostgreSQL (through the ORM) and Redis for an API (`producer`) or worker process. */
+/**
+ * Connects PostgreSQL (through the ORM) and the queue backend for an API (`producer`) or worker
+ * process. On the PostgreSQL backend BullMQ's schema must have been migrated first (a queue made
+ * before that stays broken): a clear error says so.
+ */
 export async function createDeps(config: Config, role: 'api' | 'worker', logger?: Logger): Promise<Deps> {
   const log = logger ?? createLogger(config, role);
   const orm = await initORM(config.databaseUrl);
-  const redis = createRedis(config.redisUrl, role === 'worker' ? 'worker' : 'producer');
-  // ioredis reconnects by itself; an error event without a listener would crash the process.
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  // The same outage, seen again by each queue on that connection: logged once above.
-  const queues = createQueues(redis, config.queuePrefix, (err) => log.debug({ err: err.message }, 'queue error'));
+  if (config.queueBackend === 'postgres') {
+    await assertQueueSchema(orm).catch(async (err: unknown) => {
+      await orm.close();
+      throw err;
+    });
+  }
+  const queueBackend = createQueueBackend(config, role, log);
+  // The same outage, seen again by each queue on that connection: logged once by the backend.
+  const queues = createQueues(queueBackend, (err) => log.debug({ err: err.message }, 'queue error'));
   let closing: Promise<void> | undefined;
   return {
     config,
     logger: log,
     orm,
-    redis,
-    metrics: createMetrics({ orm, queues }),
+    queueBackend,
+    metrics: createMetrics({ orm, queues, queueBackend }),
     queues,
     close: () =>
       (closing ??= (async () => {
         await queues.close().catch(() => {});
-        // QUIT would wait for a reconnect that may never come.
-        await Promise.allSettled([orm.close(), redisUp(redis) ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect()]);
+        await Promise.allSettled([orm.close(), queueBackend.close()]);
       })()),
   };
 }

@@ -3,14 +3,15 @@ import type { Orm } from '../db/orm.js';
 import { zeroCounts, type Counts } from '../domain/counts.js';
 import { readJobGroups, readJobTotals, type JobGroup, type JobTotals } from '../jobs/job-totals.repository.js';
 import { FINISHED_STATUSES, JOB_TYPES } from '../jobs/job.model.js';
-import type { Queues } from '../queues/queues.js';
+import type { QueueBackend } from '../queues/backend.js';
+import { QUEUE_NAMES, type Queues } from '../queues/queues.js';
 import { withTimeout } from '../async/timeout.js';
 
 /** The Prometheus series of one process, in a registry of its own (no global state). */
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Where the scrape-time series come from: the API process reads them, the workers write them. */
-export type MetricSources = { orm: Orm; queues: Queues };
+export type MetricSources = { orm: Orm; queues: Queues; queueBackend: Pick<QueueBackend, 'kind'> };
 
 /** A scrape never waits longer than this on PostgreSQL or Redis. */
 const SOURCE_TIMEOUT_MS = 5_000;
@@ -51,7 +52,8 @@ type Snapshot = {
   /** Null when PostgreSQL could not be read: the counters then show no sample rather than a false reset. */
   totals: JobTotals | null;
   queues: Array<{ queue: string; counts: Record<string, number> }>;
-  up: { postgres: boolean; redis: boolean };
+  /** Per source read: `postgres`, and `redis` when the queues are on Redis (else their counts come from PostgreSQL). */
+  up: Record<string, boolean>;
 };
 
 function registerScrapeTimeSeries(registry: Registry, sources: MetricSources): void {
@@ -102,8 +104,8 @@ function registerScrapeTimeSeries(registry: Registry, sources: MetricSources): v
     registers: [registry],
     async collect() {
       const { up } = await snapshot();
-      this.set({ source: 'postgres' }, up.postgres ? 1 : 0);
-      this.set({ source: 'redis' }, up.redis ? 1 : 0);
+      this.reset();
+      for (const [source, ok] of Object.entries(up)) this.set({ source }, ok ? 1 : 0);
     },
   });
 }
@@ -162,17 +164,19 @@ async function readSnapshot(sources: MetricSources): Promise<Snapshot> {
     withTimeout(readJobTotals(sources.orm), SOURCE_TIMEOUT_MS, 'postgres'),
     withTimeout(
       Promise.all(
-        (['commands', 'imports'] as const).map(async (queue) => ({ queue, counts: await sources.queues[queue].getJobCounts() })),
+        QUEUE_NAMES.map(async (queue) => ({ queue, counts: await sources.queues[queue].getJobCounts() })),
       ),
       SOURCE_TIMEOUT_MS,
-      'redis',
+      sources.queueBackend.kind,
     ),
   ]);
+  const postgres = jobs.status === 'fulfilled' && totals.status === 'fulfilled';
+  const queuesUp = queues.status === 'fulfilled';
   return {
     jobs: jobs.status === 'fulfilled' ? jobs.value : [],
     totals: totals.status === 'fulfilled' ? totals.value : null,
     queues: queues.status === 'fulfilled' ? queues.value : [],
-    up: { postgres: jobs.status === 'fulfilled' && totals.status === 'fulfilled', redis: queues.status === 'fulfilled' },
+    up: sources.queueBackend.kind === 'redis' ? { postgres, redis: queuesUp } : { postgres: postgres && queuesUp },
   };
 }
 

@@ -3,15 +3,19 @@ import { query } from '../db/orm.js';
 import type { Deps } from './deps.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from '../async/timeout.js';
-import { redisLost } from '../queues/redis.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
 type Check = { ok: true } | { ok: false; error: string };
-export type Readiness = { ready: boolean; checks: { postgres: Check; redis: Check } };
+/** One check per store the deployment uses: `postgres`, and `redis` when the queues are on Redis. */
+export type Readiness = { ready: boolean; checks: { postgres: Check; redis?: Check } };
 
-/** Whether PostgreSQL and Redis both answer, each within 2 s: `/readyz`, and the worker's heartbeat. */
-export async function checkReadiness(deps: Pick<Deps, 'orm' | 'redis'>): Promise<Readiness> {
+/**
+ * Whether what the deployment uses answers, each within 2 s: PostgreSQL, and the queue backend
+ * (Redis; or on the PostgreSQL backend, BullMQ's schema in the same database, a check named
+ * `postgres` too). For `/readyz`, and the worker's heartbeat.
+ */
+export async function checkReadiness(deps: Pick<Deps, 'orm' | 'queueBackend'>): Promise<Readiness> {
   const check = async (what: string, probe: () => Promise<unknown>): Promise<Check> => {
     try {
       await withTimeout(probe(), CHECK_TIMEOUT_MS, what);
@@ -20,12 +24,15 @@ export async function checkReadiness(deps: Pick<Deps, 'orm' | 'redis'>): Promise
       return { ok: false, error: (err as Error).message };
     }
   };
-  const [postgres, redis] = await Promise.all([
-    check('postgres', () => query(deps.orm, 'select 1')),
-    // Not pinged once the connection is lost (a worker's would queue the PING until Redis is back);
-    // while it is first connecting, the PING waits for it, within the timeout.
-    check('redis', () => (redisLost(deps.redis) ? Promise.reject(new Error(`redis is ${deps.redis.status}`)) : deps.redis.ping())),
-  ]);
+  const backend = deps.queueBackend;
+  if (backend.kind === 'postgres') {
+    const postgres = await check('postgres', async () => {
+      await query(deps.orm, 'select 1');
+      await backend.ping();
+    });
+    return { ready: postgres.ok, checks: { postgres } };
+  }
+  const [postgres, redis] = await Promise.all([check('postgres', () => query(deps.orm, 'select 1')), check('redis', () => backend.ping())]);
   return { ready: postgres.ok && redis.ok, checks: { postgres, redis } };
 }
 
@@ -34,12 +41,12 @@ export const HEARTBEAT_EVERY_MS = 10_000;
 export const HEARTBEAT_MAX_AGE_MS = 3 * HEARTBEAT_EVERY_MS;
 
 /**
- * A worker has no HTTP port to probe: every HEARTBEAT_EVERY_MS, while PostgreSQL and Redis both
- * answer, it rewrites `file` (its modification time is the heartbeat). A container health check
+ * A worker has no HTTP port to probe: every HEARTBEAT_EVERY_MS, while what it uses answers
+ * (checkReadiness), it rewrites `file` (its modification time is the heartbeat). A container health check
  * (`node dist/src/cli/heartbeat-check.js FILE`) then fails when the worker's process is blocked or
  * it is cut off from PostgreSQL or Redis (not when one of its loops alone is stuck).
  */
-export function startHeartbeat(deps: Pick<Deps, 'orm' | 'redis'>, file: string, logger: Logger, everyMs = HEARTBEAT_EVERY_MS): () => void {
+export function startHeartbeat(deps: Pick<Deps, 'orm' | 'queueBackend'>, file: string, logger: Logger, everyMs = HEARTBEAT_EVERY_MS): () => void {
   let wasReady = true;
   const beat = async () => {
     const { ready, checks } = await checkReadiness(deps);

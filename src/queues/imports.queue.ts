@@ -1,27 +1,29 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
+import type { AppQueue, QueueBackend } from './backend.js';
 
 /**
- * The `imports` queue: CSV imports. A BullMQ job only says "imports have work" (imports.worker.ts
- * runs the oldest unfinished import); the BullMQ job id is the PostgreSQL job id.
+ * The `imports` queue: CSV imports and reverts. A BullMQ job is a wake-up for the imports it
+ * names (imports.worker.ts runs the oldest unfinished import, one at a time, until each of them is
+ * settled); the work and its checkpoints are in PostgreSQL.
  */
 export const IMPORTS_QUEUE = 'imports';
-export type ImportsJobName = 'apply-import';
-export type ImportsJobData = { jobId: string };
-export type ImportsQueue = Queue<ImportsJobData, unknown, ImportsJobName>;
+/** `apply-import` ({ jobId }): a wake-up handed over by a version before the batched hand-over, still served. */
+export type ImportsJobName = 'apply-imports' | 'apply-import';
+/** The PostgreSQL ids of the imports and reverts this wake-up is for, in acceptance order. */
+export type ImportsJobData = { jobIds: string[] } | { jobId: string };
+export type ImportsQueue = AppQueue<ImportsJobData, ImportsJobName>;
 
 /** Retried with backoff on a transient failure (the checkpoint makes a retry exact); kept a while for the queue board. */
-export const importJobOptions = (jobId: string): JobsOptions => ({
-  jobId,
+export const importJobOptions: JobsOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 1_000 },
-  removeOnComplete: { age: 3_600, count: 10_000 },
-  removeOnFail: { age: 24 * 3_600, count: 10_000 },
-});
+  removeOnComplete: { age: 3_600 },
+  removeOnFail: { age: 24 * 3_600 },
+};
 
-export const createImportsQueue = (connection: ConnectionOptions, prefix: string): ImportsQueue =>
-  new Queue<ImportsJobData, unknown, ImportsJobName>(IMPORTS_QUEUE, { connection, prefix });
+export const createImportsQueue = (backend: QueueBackend): ImportsQueue => backend.createQueue<ImportsJobData, ImportsJobName>(IMPORTS_QUEUE);
 
-/** Tells the import workers that these imports (committed in PostgreSQL) have work: one addBulk. */
+/** Wakes the import workers for these imports (committed in PostgreSQL): one BullMQ job for all of them. */
 export async function enqueueImportJobs(queue: ImportsQueue, jobIds: string[]): Promise<void> {
-  if (jobIds.length) await queue.addBulk(jobIds.map((jobId) => ({ name: 'apply-import' as const, data: { jobId }, opts: importJobOptions(jobId) })));
+  if (jobIds.length) await queue.add('apply-imports', { jobIds }, importJobOptions);
 }

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { JobType } from '../jobs/job.model.js';
+import type { QueueBackend } from './backend.js';
 import { createCommandsQueue, enqueueCommandJobs, type CommandsQueue } from './commands.queue.js';
 import { createImportsQueue, enqueueImportJobs, type ImportsQueue } from './imports.queue.js';
 
@@ -10,13 +10,16 @@ export type Queues = {
   close(): Promise<void>;
 };
 
+export const QUEUE_NAMES = ['commands', 'imports'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
 /**
- * Both queues, sharing one Redis connection. A queue's errors go to `onError`: without a listener
+ * Both queues, on the deployment's backend. A queue's errors go to `onError`: without a listener
  * BullMQ writes them to the console, raw and multi-line, once per queue for every failed reconnect.
  */
-export function createQueues(connection: Redis, prefix: string, onError: (err: Error) => void): Queues {
-  const commands = createCommandsQueue(connection, prefix);
-  const imports = createImportsQueue(connection, prefix);
+export function createQueues(backend: QueueBackend, onError: (err: Error) => void): Queues {
+  const commands = createCommandsQueue(backend);
+  const imports = createImportsQueue(backend);
   commands.on('error', onError);
   imports.on('error', onError);
   return {
@@ -29,7 +32,7 @@ export function createQueues(connection: Redis, prefix: string, onError: (err: E
 }
 
 /** Which queue a job of each type goes to. */
-export function queueNameFor(type: JobType): 'commands' | 'imports' {
+export function queueNameFor(type: JobType): QueueName {
   switch (type) {
     case 'command':
     case 'batch':
@@ -48,9 +51,11 @@ export function queueNameFor(type: JobType): 'commands' | 'imports' {
 /** The queue a job of `type` goes to. */
 export const queueFor = (queues: Queues, type: JobType): CommandsQueue | ImportsQueue => queues[queueNameFor(type)];
 
-/** Tells the workers that these jobs (already committed in PostgreSQL) have work: one addBulk per queue. */
+/** The PostgreSQL job ids a wake-up is for (a wake-up of an older version names one). */
+export const jobIdsOf = (data: { jobIds: string[] } | { jobId: string }): string[] => ('jobIds' in data ? data.jobIds : [data.jobId]);
+
+/** Wakes the workers for these jobs (already committed in PostgreSQL): one BullMQ job per queue that has any. */
 export async function enqueueJobs(queues: Queues, jobs: Array<{ id: string; type: JobType }>): Promise<void> {
-  const ids = (name: 'commands' | 'imports') => jobs.filter((j) => queueNameFor(j.type) === name).map((j) => j.id);
-  await enqueueCommandJobs(queues.commands, ids('commands'));
-  await enqueueImportJobs(queues.imports, ids('imports'));
+  const ids = (name: QueueName) => jobs.filter((j) => queueNameFor(j.type) === name).map((j) => j.id);
+  await Promise.all([enqueueCommandJobs(queues.commands, ids('commands')), enqueueImportJobs(queues.imports, ids('imports'))]);
 }

@@ -12,7 +12,7 @@ export function samplesOf(text: string): Map<string, number> {
 }
 
 /** The counters as a registry of its own reads them now (the app's registry shares one read per second). */
-export async function readCounters(sources: Pick<Deps, 'orm' | 'queues'>) {
+export async function readCounters(sources: Pick<Deps, 'orm' | 'queues' | 'queueBackend'>) {
   const samples = samplesOf(await createMetrics(sources).registry.metrics());
   return {
     samples,

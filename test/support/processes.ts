@@ -20,6 +20,7 @@ export function spawnService(
       NODE_ENV: 'test',
       DATABASE_URL: config.databaseUrl,
       REDIS_URL: config.redisUrl,
+      QUEUE_BACKEND: config.queueBackend,
       QUEUE_PREFIX: config.queuePrefix,
       ADMIN_TOKEN: config.adminToken,
       READ_TOKEN: config.readToken,

@@ -3,8 +3,8 @@ import type { Deps } from '../../process/deps.js';
 import { checkReadiness } from '../../process/readiness.js';
 import type { AppEnv } from '../context.js';
 
-/** `/healthz` (the process answers), `/readyz` (PostgreSQL and Redis answer), `/metrics`. No token. */
-export function healthRoutes(deps: Pick<Deps, 'orm' | 'redis' | 'metrics'>) {
+/** `/healthz` (the process answers), `/readyz` (PostgreSQL and the queue backend answer), `/metrics`. No token. */
+export function healthRoutes(deps: Pick<Deps, 'orm' | 'queueBackend' | 'metrics'>) {
   return new Hono<AppEnv>()
     .get('/healthz', (c) => c.json({ status: 'ok' }))
     .get('/readyz', async (c) => {

@@ -1,5 +1,6 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { Queue } from 'bullmq';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
@@ -14,7 +15,7 @@ import { sameOriginWrites } from '../middleware/same-origin-writes/index.js';
 export const QUEUE_BOARD_PATH = '/admin/queues';
 
 /**
- * Bull Board over both queues at `/admin/queues`: the page, its static assets and its JSON API
+ * Bull Board over both queues at `/admin/queues` (on either queue backend): the page, its static assets and its JSON API
  * (which can retry, clean and pause), for the admin token only. The board is a browser page whose
  * own requests carry no bearer token, so it also takes HTTP Basic credentials whose password is
  * the token: the browser asks once and sends them with every request of the board. Because the
@@ -24,7 +25,8 @@ export function queueBoardRoutes(deps: Pick<Deps, 'queues' | 'config'>) {
   const board = new HonoAdapter(serveStatic);
   board.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(deps.queues.commands), new BullMQAdapter(deps.queues.imports)],
+    // Bull Board 9 works on any BullMQ 6 backend (it goes through the queue's own backend); its types name Redis's.
+    queues: [new BullMQAdapter(deps.queues.commands as unknown as Queue), new BullMQAdapter(deps.queues.imports as unknown as Queue)],
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'Enrollment queues' } },
   });
