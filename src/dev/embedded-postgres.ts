@@ -34,7 +34,14 @@ export async function startEmbeddedPostgres(opts: { pgdata: string; port: number
   const bin = await binaries();
   const owner = await serverUser();
   await mkdir(opts.pgdata, { recursive: true, mode: 0o700 });
-  if (owner) await chown(opts.pgdata, owner.uid, owner.gid);
+  if (owner) {
+    await chown(opts.pgdata, owner.uid, owner.gid);
+    try {
+      execFileSync('sh', ['-c', 'test -w "$1" && test -x "$1"', 'sh', opts.pgdata], { ...owner, stdio: 'ignore' });
+    } catch {
+      throw new Error(`as root the database runs as the user postgres, which cannot reach ${opts.pgdata}: let it traverse the directories above (chmod o+x)`);
+    }
+  }
   await refuseIfRunning(opts.pgdata);
   if (!existsSync(path.join(opts.pgdata, 'PG_VERSION'))) {
     // Trust on loopback only (listen_addresses below, no Unix socket): a development server.

@@ -32,6 +32,9 @@ const envSchema = z.object({
   WORKER_HEARTBEAT_FILE: z.string().optional(),
   /** Connections a worker applies an import's parts on, side by side (docs/imports.md). */
   IMPORT_WRITERS: z.coerce.number().int().min(1).max(8).default(2),
+  /** `npm run dev` only: where its embedded PostgreSQL keeps its data, and the loopback port it listens on. */
+  DEV_DATA_DIR: z.string().default('.data'),
+  DEV_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   /** The API closes a connection that sends or takes no byte for this long (and headers must be in by then). */
   HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
   /** Open connections the API accepts at once; more are closed as they arrive. */
@@ -58,6 +61,9 @@ export type Config = {
   importWriters: number;
   httpIdleTimeoutMs: number;
   httpMaxConnections: number;
+  /** `npm run dev` only (src/dev/main.ts). */
+  devDataDir: string;
+  devPostgresPort: number;
 };
 
 /** A configuration problem, naming the variable at fault. */
@@ -99,6 +105,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     importWriters: e.IMPORT_WRITERS,
     httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
     httpMaxConnections: e.HTTP_MAX_CONNECTIONS,
+    devDataDir: e.DEV_DATA_DIR,
+    devPostgresPort: e.DEV_POSTGRES_PORT,
   };
 }
 
@@ -137,3 +145,6 @@ export function loadConfigOrExit(): Config {
     throw err;
   }
 }
+
+/** Whether the environment says production, whatever else is wrong with it (`npm run dev` refuses to start there). */
+export const productionEnv = (env: Record<string, string | undefined> = process.env): boolean => env.NODE_ENV === 'production';
