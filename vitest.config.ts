@@ -15,6 +15,8 @@ const CONTRACT_SUITES = [
   'test/metrics*.test.ts',
   'test/queue-board.test.ts',
   'test/relay.test.ts',
+  // A held sync that is approved reaches a worker again (a new wake-up).
+  'test/sync/sync-approval.test.ts',
 ];
 
 /**

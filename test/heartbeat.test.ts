@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../src/process/deps.js';
 import { startHeartbeat } from '../src/process/readiness.js';
 import { createTestDeps } from './support/deps.js';
-import { testConfig } from './support/env.js';
+import { testConfig, itRedis } from './support/env.js';
 import { captureLogs } from './support/logs.js';
 import { exited, spawnService } from './support/processes.js';
 import { waitFor } from './support/wait.js';
@@ -24,7 +24,7 @@ const healthCheck = (file: string) =>
   );
 
 describe('the worker heartbeat (docker-compose health check of a worker)', () => {
-  it('is written while PostgreSQL and Redis answer, and withheld when Redis does not', async () => {
+  itRedis('is written while PostgreSQL and Redis answer, and withheld when Redis does not', async () => {
     const file = path.join(dir, 'up');
     const stop = startHeartbeat(deps, file, deps.logger, 50);
     const first = await waitFor('a heartbeat', () => statSafe(file), { timeoutMs: 5_000 });

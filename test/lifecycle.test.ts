@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Deps } from '../src/process/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
-import { testConfig } from './support/env.js';
+import { testConfig, itRedis } from './support/env.js';
 import { exited, freePort, spawnApi, spawnService, spawnWorker, waitForApi } from './support/processes.js';
 import { waitFor } from './support/wait.js';
 
@@ -41,7 +41,7 @@ describe('SIGTERM (CONTRACT §5)', () => {
   it('`npm run start:api` hands SIGTERM on to the API, as a process manager that signals npm expects', async () => {
     const port = await freePort();
     const npm = spawn('npm', ['run', '--silent', 'start:api'], {
-      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, QUEUE_PREFIX: config.queuePrefix, ADMIN_TOKEN: config.adminToken, READ_TOKEN: config.readToken, LOG_LEVEL: 'warn', PORT: String(port) },
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, QUEUE_BACKEND: config.queueBackend, QUEUE_PREFIX: config.queuePrefix, ADMIN_TOKEN: config.adminToken, READ_TOKEN: config.readToken, LOG_LEVEL: 'warn', PORT: String(port) },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     const url = `http://127.0.0.1:${port}`;
@@ -52,7 +52,7 @@ describe('SIGTERM (CONTRACT §5)', () => {
     expect(await fetch(`${url}/healthz`).catch(() => 'refused')).toBe('refused');
   }, 90_000);
 
-  it('a worker cut off from Redis, with a job to hand over, stops at once and exits 0', async () => {
+  itRedis('a worker cut off from Redis, with a job to hand over, stops at once and exits 0', async () => {
     // A job for the relay to hand over: with Redis cut off it must not hold the worker up.
     const [{ id }] = await deps.orm.em.getConnection().execute<[{ id: string }]>(
       `insert into jobs (id, type, payload, total, counts) values (gen_random_uuid(), 'command', '{"commands":[]}', 1, '{}') returning id`,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,6 +75,7 @@ async function ensureServices(): Promise<{ databaseUrl: string; redis: boolean; 
 
 async function startTestPostgres(): Promise<EmbeddedPostgres> {
   const dir = await mkdtemp(path.join(tmpdir(), 'enroll-test-pg-'));
+  await chmod(dir, 0o755); // as root the server runs as the user postgres, which must reach its directory
   const server = await startEmbeddedPostgres({ pgdata: path.join(dir, 'pgdata'), port: await freePort(), logFile: path.join(dir, 'postgres.log') });
   return {
     ...server,
