@@ -2,38 +2,38 @@ import type pg from 'pg';
 import type { WorkTables } from './import-work.repository.js';
 
 /**
- * Writes one part of a planned import (import-plan.repository.ts), inside the caller's apply
+ * Writes some parts of a planned import (import-plan.repository.ts), inside the caller's apply
  * transaction: the new students (ids in line order), renames, the new enrollments and the
  * flips of existing ones, and the history of each (CONTRACT §6): creations on the created rows
  * (`created_by`, `created_line`), every other change as a row of `changes`, all by a handful of
- * set-based statements. The plan of the part must describe the database as it is now.
+ * set-based statements. The plan of the parts must describe the database as it is now.
  */
 // The plan names a student or course that did not exist yet by its folded name: looked up once written.
 const STUDENT_ID = `coalesce(p.student_id, (select id from students s where lower(s.email) = p.ek))`;
 const COURSE_ID = `coalesce(p.course_id, (select id from courses c where lower(c.name) = p.ck))`;
 
-export async function applyPlannedPart(
+export async function applyPlannedParts(
   client: pg.ClientBase,
   t: WorkTables,
-  part: number,
+  parts: number[],
   job: { seq: number; source: string | null },
 ): Promise<void> {
   // New students get their ids in line order.
   await client.query(
     `insert into students (name, email, created_by, created_line)
-     select name, email, $2, line from ${t.plan} where part = $1 and creates order by line`,
-    [part, job.seq],
+     select name, email, $2, line from ${t.plan} where part = any($1::int4[]) and creates order by line`,
+    [parts, job.seq],
   );
   await client.query(
     `update students s set name = f.name, updated_at = now()
-       from (select distinct on (ek) ${STUDENT_ID} as student_id, name from ${t.plan} p where part = $1 and renames order by ek, line desc) f
+       from (select distinct on (ek) ${STUDENT_ID} as student_id, name from ${t.plan} p where part = any($1::int4[]) and renames order by ek, line desc) f
       where s.id = f.student_id`,
-    [part],
+    [parts],
   );
   await client.query(
     `insert into course_enrollments (course_id, student_id, active, source, created_by, created_line)
-     select ${COURSE_ID}, ${STUDENT_ID}, final_active, $3, $2, line from ${t.plan} p where part = $1 and effect = 'created' order by line`,
-    [part, job.seq, job.source],
+     select ${COURSE_ID}, ${STUDENT_ID}, final_active, $3, $2, line from ${t.plan} p where part = any($1::int4[]) and effect = 'created' order by line`,
+    [parts, job.seq, job.source],
   );
   // Existing pairs: the last row of a pair decides its state; a source change alone is no change.
   await client.query(
@@ -41,33 +41,33 @@ export async function applyPlannedPart(
             source = case when p.takes_source then $2 else e.source end,
             updated_at = case when e.active <> p.final_active then now() else e.updated_at end
        from ${t.plan} p
-      where p.part = $1 and p.kind = 'applied' and p.last_on_pair and e.id = p.enrollment_id
+      where p.part = any($1::int4[]) and p.kind = 'applied' and p.last_on_pair and e.id = p.enrollment_id
         and (e.active <> p.final_active or (p.takes_source and e.source is distinct from $2))`,
-    [part, job.source],
+    [parts, job.source],
   );
   await client.query(
     `update course_enrollments set active = false, updated_at = now()
-      where active and id = any(array(select unnest(others) from ${t.plan} where part = $1 and cardinality(others) > 0))`,
-    [part],
+      where active and id = any(array(select unnest(others) from ${t.plan} where part = any($1::int4[]) and cardinality(others) > 0))`,
+    [parts],
   );
-  await recordPlannedChanges(client, t, part, job.seq, 'changes');
+  await recordPlannedChanges(client, t, parts, job.seq, 'changes');
 }
 
 /**
- * The changes of planned rows as rows of `changes` (`part`'s, after they were applied) or of
+ * The changes of planned rows as rows of `changes` (of `parts`, after they were applied) or of
  * `planned_changes` (every part's, for a preview: creations included, since nothing is created).
  */
 export async function recordPlannedChanges(
   client: pg.ClientBase,
   t: WorkTables,
-  part: number | null,
+  parts: number[] | null,
   jobSeq: number,
   table: 'changes' | 'planned_changes',
 ): Promise<void> {
   const preview = table === 'planned_changes';
   const creations = preview
     ? `select line, 0 as ord, 'student_created' as kind, null::int8 as student_id, null::int8 as course_id, email, null as course_name,
-              null as before, name as after from ${t.plan} where creates and ($1::int4 < 0 or part = $1)
+              null as before, name as after from ${t.plan} where creates and ($1::int4[] is null or part = any($1))
        union all`
     : '';
   const effects = preview ? `effect is not null` : `effect in ('activated', 'deactivated')`;
@@ -88,18 +88,18 @@ export async function recordPlannedChanges(
        ${creations}
        select line, 1 as ord, 'student_renamed' as kind, ${studentId} as student_id, null::int8 as course_id,
               ${email} as email, null as course_name, name_before as before, name as after
-         from ${plan} p where renames and ($1::int4 < 0 or part = $1)
+         from ${plan} p where renames and ($1::int4[] is null or part = any($1))
        union all
        select line, 3, 'enrollment_' || effect, ${studentId}, ${courseId},
               ${email}, ${courseName},
               case effect when 'created' then null when 'activated' then 'false' else 'true' end,
               case effect when 'deactivated' then 'false' else 'true' end
-         from ${plan} p where ${effects} and ($1::int4 < 0 or part = $1)
+         from ${plan} p where ${effects} and ($1::int4[] is null or part = any($1))
        union all
        select p.line, 4, 'enrollment_deactivated', e.student_id, e.course_id, null, null, 'true', 'false'
          from ${t.plan} p cross join unnest(p.others) as o(id) join course_enrollments e on e.id = o.id
-        where cardinality(p.others) > 0 and ($1::int4 < 0 or p.part = $1)
+        where cardinality(p.others) > 0 and ($1::int4[] is null or p.part = any($1))
      ) x order by line, ord`,
-    [part === null ? -1 : part, jobSeq],
+    [parts, jobSeq],
   );
 }

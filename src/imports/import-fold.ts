@@ -28,11 +28,11 @@ export type FoldOutcome = {
 export async function foldStudents(
   client: pg.ClientBase,
   t: WorkTables,
-  part: number | null,
+  parts: number[] | null,
   job: { seq: number; source: string | null },
   opts: { write: boolean },
 ): Promise<FoldOutcome> {
-  const rows = await foldedRows(client, t, part);
+  const rows = await foldedRows(client, t, parts);
   const outcome: FoldOutcome = { rows: rows.length, counts: zeroCounts(), errors: [], changes: [], deactivated: [] };
   if (!rows.length) return outcome;
   const commands = rows.map(({ line, email, name, course, action }) => {

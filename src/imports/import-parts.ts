@@ -1,35 +1,70 @@
 import { addCounts } from '../domain/counts.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
 import type { Orm } from '../db/orm.js';
+import { inTransaction } from '../db/transaction.js';
 import { rosterVersion } from '../db/roster-version.repository.js';
 import { insertChanges } from '../history/change.repository.js';
-import { applyPlannedPart } from './import-apply.repository.js';
+import { applyPlannedParts } from './import-apply.repository.js';
 import { foldStudents } from './import-fold.js';
-import { createPlannedCourses, planRows, summarizePlan } from './import-plan.repository.js';
+import { createPlannedCourses, partWork, planRows, summarizePlan } from './import-plan.repository.js';
 import { rowErrorsOf, syncOptionsOf } from './import-review.js';
 import { planSweep, sweepChunk } from './import-sweep.repository.js';
 import type { WorkTables } from './import-work.repository.js';
-import { cancelRequested, commitPart, commitSweepChunk, saveImportState, tuneImportTransaction, type ImportJob, type ImportState } from './import.repository.js';
+import { cancelRequested, commitParts, commitSweepChunk, saveImportState, tuneImportTransaction, type ImportJob, type ImportState } from './import.repository.js';
 
 /** How a run of parts (or of the sweep) ended: all done, or stopped for a cancellation or a shutdown. */
 export type RunOutcome = 'done' | 'cancelled' | 'handed_back';
 
 type Control = { stopping(): boolean; writers: number };
 
+/** Rows written at most by one transaction of parts, and rows looked at (a part without writes is only counted). */
+const UNIT_WORK = 5_000;
+const UNIT_ROWS = 200_000;
+
 /**
- * Applies the parts not applied yet, `writers` at a time, each in a transaction of its own. The
- * parts hold the apply lock shared (their students are disjoint); commands wait for it alone.
+ * The parts not applied yet, grouped into units that each write about UNIT_WORK rows: a part
+ * whose rows change nothing (most of a nightly sync or a re-run) costs a share of one transaction,
+ * not one of its own.
+ */
+export function unitsOf(parts: Array<{ part: number; rows: number; work: number }>, done: readonly number[]): number[][] {
+  const units: number[][] = [];
+  let unit: number[] = [];
+  let work = 0;
+  let rows = 0;
+  for (const p of parts) {
+    if (done.includes(p.part)) continue;
+    if (unit.length && (work + p.work > UNIT_WORK || rows + p.rows > UNIT_ROWS)) {
+      units.push(unit);
+      [unit, work, rows] = [[], 0, 0];
+    }
+    unit.push(p.part);
+    work += p.work;
+    rows += p.rows;
+  }
+  if (unit.length) units.push(unit);
+  return units;
+}
+
+/**
+ * Applies the parts not applied yet, unit by unit, `writers` units at a time, each in a transaction
+ * of its own. The units hold the apply lock shared (their students are disjoint); commands wait
+ * for it alone.
  */
 export async function applyParts(orm: Orm, job: ImportJob, t: WorkTables, state: ImportState, control: Control): Promise<RunOutcome> {
-  const todo = Array.from({ length: state.parts }, (_, p) => p).filter((p) => !state.done.includes(p));
+  const work = await inTransaction(orm, (client) => partWork(client, t, job.payload.source ?? null));
+  // Parts without a planned row (no student of the file there) are applied too: they are counted done.
+  const planned = new Set(work.map((w) => w.part));
+  for (let p = 0; p < state.parts; p++) if (!planned.has(p)) work.push({ part: p, rows: 0, work: 0 });
+  work.sort((a, b) => a.part - b.part);
+  const todo = unitsOf(work, state.done);
   let next = 0;
   let stop: Exclude<RunOutcome, 'done'> | null = null;
   let failure: unknown = null;
   const writer = async () => {
     while (!stop && failure === null && next < todo.length) {
-      const part = todo[next++]!;
+      const unit = todo[next++]!;
       try {
-        const outcome = await applyPart(orm, job, t, part, state.version!, control);
+        const outcome = await applyUnit(orm, job, t, unit, state.version!, control);
         if (outcome !== 'applied') stop ??= outcome;
       } catch (err) {
         failure ??= err;
@@ -41,8 +76,8 @@ export async function applyParts(orm: Orm, job: ImportJob, t: WorkTables, state:
   return stop ?? 'done';
 }
 
-/** One part: planned again if a command changed the roster since the plan, applied with its history, checkpointed. */
-async function applyPart(orm: Orm, job: ImportJob, t: WorkTables, part: number, version: number, control: Control): Promise<'applied' | Exclude<RunOutcome, 'done'>> {
+/** One unit of parts: planned again if a command changed the roster since the plan, applied with its history, checkpointed. */
+async function applyUnit(orm: Orm, job: ImportJob, t: WorkTables, parts: number[], version: number, control: Control): Promise<'applied' | Exclude<RunOutcome, 'done'>> {
   if (control.stopping()) return 'handed_back';
   return inApplyTransaction(
     orm,
@@ -50,15 +85,15 @@ async function applyPart(orm: Orm, job: ImportJob, t: WorkTables, part: number, 
       await tuneImportTransaction(client);
       if (await cancelRequested(client, job.id)) return 'cancelled';
       if ((await rosterVersion(client)) !== version) {
-        await planRows(client, t, part);
-        await createPlannedCourses(client, t, part);
+        for (const part of parts) await planRows(client, t, part);
+        await createPlannedCourses(client, t, parts);
       }
       const source = { seq: job.seq, source: job.payload.source ?? null };
-      await applyPlannedPart(client, t, part, source);
-      const fold = await foldStudents(client, t, part, source, { write: true });
+      await applyPlannedParts(client, t, parts, source);
+      const fold = await foldStudents(client, t, parts, source, { write: true });
       await insertChanges(client, job.seq, fold.changes);
-      const summary = await summarizePlan(client, t, part);
-      await commitPart(client, job.id, part, {
+      const summary = await summarizePlan(client, t, parts);
+      await commitParts(client, job.id, parts, {
         counts: addCounts(summary.counts, fold.counts),
         rows: summary.counts.rows + fold.rows,
         errors: rowErrorsOf(summary.nameRequiredLines, fold.errors),

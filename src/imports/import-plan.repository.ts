@@ -26,7 +26,7 @@ export async function createPlan(client: pg.ClientBase, t: WorkTables): Promise<
       email text not null, name text, course text not null, action text not null,
       kind text not null, applies boolean not null, multi boolean not null,
       student_id int8, stored_name text, creates boolean not null, renames boolean not null, name_before text,
-      course_id int8, enrollment_id int8, stored_active boolean,
+      course_id int8, enrollment_id int8, stored_active boolean, stored_source text,
       effect text, others int8[] not null, last_on_pair boolean not null, final_active boolean not null, takes_source boolean not null)`);
   await client.query(`create index on ${t.plan} (part)`);
 }
@@ -47,7 +47,7 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
   const enrollment =
     part === null
       ? `left join course_enrollments en on en.student_id = ks.student_id and en.course_id = c.id`
-      : `left join lateral (select id, active from course_enrollments where student_id = ks.student_id and course_id = c.id) en on true`;
+      : `left join lateral (select id, active, source from course_enrollments where student_id = ks.student_id and course_id = c.id) en on true`;
   const rows = `${t.stage} r join ks using (ek) left join c using (ck)`;
   const theirs = `r.valid and ($1::int4 < 0 or r.part = $1)`;
   // A row meets the roster as the student it names exists then: before the file, or since its creating row.
@@ -83,7 +83,7 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
         group by r.line),
      f as (
        select r.line, r.part, r.ek, r.ck, r.email, r.name, r.course, r.action, ks.n, ks.creating_line,
-              ks.student_id, ks.stored_name, c.id as course_id, en.id as enrollment_id, en.active as stored_active,
+              ks.student_id, ks.stored_name, c.id as course_id, en.id as enrollment_id, en.active as stored_active, en.source as stored_source,
               ks.n > 1 and ks.has_set as folded, coalesce(${live}, false) as live,
               m.names_before, coalesce(m.last_on_pair, true) as last_on_pair,
               coalesce(m.final_active, r.action <> 'deactivate') as final_active,
@@ -103,7 +103,7 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
             live and not folded and not creates and name is not null
               and name is distinct from coalesce(names_before[array_upper(names_before, 1)], stored_name),
             case when not creates then coalesce(names_before[array_upper(names_before, 1)], stored_name) end,
-            course_id, enrollment_id, stored_active,
+            course_id, enrollment_id, stored_active, stored_source,
             case when not live or folded then null
                  when action <> 'deactivate' then case when not exists_before then 'created' when not active_before then 'activated' end
                  when exists_before and active_before then 'deactivated' end,
@@ -119,10 +119,10 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
   }
 }
 
-/** What the planned rows of `part` (every part when null) do, in the counters of CONTRACT §4; folded rows are counted by the fold. */
+/** What the planned rows of `parts` (every part when null) do, in the counters of CONTRACT §4; folded rows are counted by the fold. */
 export type PlanSummary = { counts: Counts; nameRequiredLines: number[] };
 
-export async function summarizePlan(client: pg.ClientBase, t: WorkTables, part: number | null): Promise<PlanSummary> {
+export async function summarizePlan(client: pg.ClientBase, t: WorkTables, parts: number[] | null): Promise<PlanSummary> {
   const { rows } = await client.query<Record<string, string> & { name_required_lines: number[] }>(
     `select count(*) filter (where kind <> 'folded') as rows,
             count(*) filter (where kind in ('applied', 'noop')) as valid,
@@ -134,8 +134,8 @@ export async function summarizePlan(client: pg.ClientBase, t: WorkTables, part: 
             count(*) filter (where effect = 'deactivated') + coalesce(sum(cardinality(others)), 0) as enrollments_deactivated,
             count(*) filter (where kind = 'noop' or (kind = 'applied' and not creates and not renames and effect is null and cardinality(others) = 0)) as unchanged,
             coalesce(array_agg(line order by line) filter (where kind = 'name_required'), '{}') as name_required_lines
-       from ${t.plan} where $1::int4 < 0 or part = $1`,
-    [part === null ? -1 : part],
+       from ${t.plan} where $1::int4[] is null or part = any($1)`,
+    [parts],
   );
   const row = rows[0]!;
   const counts = zeroCounts();
@@ -144,31 +144,46 @@ export async function summarizePlan(client: pg.ClientBase, t: WorkTables, part: 
 }
 
 /**
- * Creates the courses the planned rows would create (of `part`, or all), each named as the first
+ * Creates the courses the planned rows would create (of `parts`, or all), each named as the first
  * row that creates it (in file order) names it, ids in that order (the parts look them up by name).
  * A `set`/`add` row creates its course unless it fails (`applies`).
  */
-export async function createPlannedCourses(client: pg.ClientBase, t: WorkTables, part: number | null): Promise<void> {
-  const which = part === null ? -1 : part;
+export async function createPlannedCourses(client: pg.ClientBase, t: WorkTables, parts: number[] | null): Promise<void> {
   await client.query(
     `insert into courses (name)
      select course from (select distinct on (ck) ck, course, line from ${t.plan}
-                          where course_id is null and applies and ($1::int4 < 0 or part = $1) order by ck, line) first
+                          where course_id is null and applies and ($1::int4[] is null or part = any($1)) order by ck, line) first
       order by line
      on conflict do nothing`,
-    [which],
+    [parts],
   );
 }
 
-/** The staged rows of the folded students of `part` (every part when null), in file order. */
+/** The staged rows of the folded students of `parts` (every part when null), in file order. */
 export async function foldedRows(
   client: pg.ClientBase,
   t: WorkTables,
-  part: number | null,
+  parts: number[] | null,
 ): Promise<Array<{ line: number; email: string; name: string | null; course: string; action: 'set' | 'add' | 'deactivate' }>> {
   const { rows } = await client.query(
-    `select line, email, name, course, action from ${t.plan} where kind = 'folded' and ($1::int4 < 0 or part = $1) order by line`,
-    [part === null ? -1 : part],
+    `select line, email, name, course, action from ${t.plan} where kind = 'folded' and ($1::int4[] is null or part = any($1)) order by line`,
+    [parts],
   );
   return rows;
+}
+
+/**
+ * How much writing each part's plan holds: rows that create or change something, or that take an
+ * enrollment over for the import's source, or that the domain folds. A part without any is only
+ * counted; parts are grouped so that each transaction writes about the same.
+ */
+export async function partWork(client: pg.ClientBase, t: WorkTables, source: string | null): Promise<Array<{ part: number; rows: number; work: number }>> {
+  const { rows } = await client.query<{ part: number; rows: string; work: string }>(
+    `select p.part, count(*) as rows,
+            count(*) filter (where p.kind = 'folded' or p.creates or p.renames or p.effect is not null or cardinality(p.others) > 0
+                               or (p.takes_source and p.last_on_pair and p.enrollment_id is not null and p.stored_source is distinct from $1)) as work
+       from ${t.plan} p group by p.part order by p.part`,
+    [source],
+  );
+  return rows.map((r) => ({ part: r.part, rows: Number(r.rows), work: Number(r.work) }));
 }

@@ -141,22 +141,22 @@ export async function saveImportState(client: pg.ClientBase, id: string, state: 
 }
 
 /**
- * The tail of a part's transaction: the part is marked applied, its counts and rows added to the
- * job's, its row errors numbered after the job's, and the rows it applied added to the metrics'
- * total. Throws when the part was already applied (another worker) or the job no longer runs,
- * which rolls the part back.
+ * The tail of a transaction of parts: the parts are marked applied, their counts and rows added to
+ * the job's, their row errors numbered after the job's, and the rows they applied added to the
+ * metrics' total. Throws when a part was already applied (another worker) or the job no longer
+ * runs, which rolls the transaction back.
  */
-export async function commitPart(
+export async function commitParts(
   client: pg.ClientBase,
   id: string,
-  part: number,
+  parts: number[],
   result: { counts: Counts; rows: number; errors: JobRowError[] },
 ): Promise<void> {
   const job = await lockImportJob(client, id);
   if (!job || job.status !== 'running' || !job.state) throw new LostPartError(`import ${id} no longer runs`);
-  if (job.state.done.includes(part)) throw new LostPartError(`import ${id}: part ${part} was applied elsewhere`);
+  if (parts.some((p) => job.state!.done.includes(p))) throw new LostPartError(`import ${id}: a part of ${parts.join(',')} was applied elsewhere`);
   await writeRowErrors(client, id, job.state.errors + 1, result.errors);
-  const state = { ...job.state, errors: job.state.errors + result.errors.length, done: [...job.state.done, part], invalidCounted: true };
+  const state = { ...job.state, errors: job.state.errors + result.errors.length, done: [...job.state.done, ...parts], invalidCounted: true };
   const invalid = job.state.invalidCounted ? 0 : job.state.invalid;
   const counts = addCounts(addCounts(job.counts, result.counts), { ...zeroCounts(), rows: invalid, invalid });
   await saveImportState(client, id, state, { counts, processed: job.processed + result.rows + invalid });
