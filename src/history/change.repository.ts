@@ -50,9 +50,10 @@ export type ChangeRecord = {
   after: string | null;
 };
 
-// The email and name a student was created with: before its first change of each, if any.
-const EMAIL_AT_CREATION = `coalesce((select c.before from changes c where c.student_id = s.id and c.kind = 'student_email_changed' order by c.seq limit 1), s.email)`;
-const NAME_AT_CREATION = `coalesce((select c.before from changes c where c.student_id = s.id and c.kind = 'student_renamed' order by c.seq limit 1), s.name)`;
+// The email and name a student (alias `s`) was created with: before its first change of each, if any.
+const atCreation = (s: string, kind: 'student_email_changed' | 'student_renamed', column: 'email' | 'name') =>
+  `coalesce((select c.before from changes c where c.student_id = ${s}.id and c.kind = '${kind}' order by c.seq limit 1), ${s}.${column})`;
+const NAME_AT_CREATION = atCreation('s', 'student_renamed', 'name');
 
 /**
  * One page of a job's changes after `from`, in order (at most `limit`). `previews`: the job's
@@ -83,23 +84,27 @@ function explicitWhere(filter: ChangeFilter, firstParam: number): { sql: string;
 async function changesWithLines(orm: Orm, job: { seq: number; previews: boolean }, from: ChangeCursor, limit: number, filter: ChangeFilter) {
   const table = job.previews ? 'planned_changes' : 'changes';
   const where = explicitWhere(filter, 6);
+  // Each branch reads at most a page in its index's order, so a page costs the same at the start
+  // of a million changes as at their end; names are looked up for the page only.
   const branches = [
     `select line, ord, seq as tb, kind, student_id, course_id, email, course_name, before, after
-       from ${table} where job_seq = $1 and (line, ord, seq) > ($2, $3, $4)${where.sql}`,
+       from ${table} where job_seq = $1 and (line, ord, seq) > ($2, $3, $4)${where.sql} order by line, ord, seq limit $5`,
   ];
   const wants = (kind: ChangeKind) => filter.kind === undefined || filter.kind === kind;
   if (!job.previews && wants('student_created') && filter.courseId === undefined) {
-    branches.push(`select s.created_line, 0, s.id, 'student_created', s.id, null::bigint, ${EMAIL_AT_CREATION}, null, null, ${NAME_AT_CREATION}
-       from students s where s.created_by = $1 and s.created_line >= $2 and (s.created_line > $2 or ($3 < 0) or ($3 = 0 and s.id > $4))`);
+    branches.push(`select s.created_line, 0, s.id, 'student_created', s.id, null::bigint, null, null, null, null
+       from students s where s.created_by = $1 and s.created_line >= $2 and (s.created_line > $2 or ($3 < 0) or ($3 = 0 and s.id > $4))
+      order by s.created_line, s.id limit $5`);
   }
   if (!job.previews && wants('enrollment_created')) {
     const course = filter.courseId === undefined ? '' : ` and e.course_id = ${Number(filter.courseId)}`;
     branches.push(`select e.created_line, 3, e.id, 'enrollment_created', e.student_id, e.course_id, null, null, null, 'true'
-       from course_enrollments e where e.created_by = $1 and e.created_line >= $2 and (e.created_line > $2 or ($3 < 3) or ($3 = 3 and e.id > $4))${course}`);
+       from course_enrollments e where e.created_by = $1 and e.created_line >= $2 and (e.created_line > $2 or ($3 < 3) or ($3 = 3 and e.id > $4))${course}
+      order by e.created_line, e.id limit $5`);
   }
   return query<ChangeRecord>(
     orm,
-    `${withNames(`${branches.join('\n union all\n')}`)} order by line, ord, tb limit $5`,
+    withNames(branches.length === 1 ? branches[0]! : `${branches.map((b) => `(${b})`).join('\n union all\n')} order by line, ord, tb limit $5`, 'line, ord, tb'),
     [job.seq, from.line, from.ord, from.tb, limit, ...where.values],
   );
 }
@@ -109,19 +114,28 @@ async function changesWithoutLines(orm: Orm, job: { seq: number; previews: boole
   const where = explicitWhere(filter, 5);
   return query<ChangeRecord>(
     orm,
-    `${withNames(`select line, ord, seq as tb, kind, student_id, course_id, email, course_name, before, after
-       from ${table} where job_seq = $1 and line is null and (ord, seq) > ($2, $3)${where.sql}`)} order by ord, tb limit $4`,
+    withNames(
+      `select line, ord, seq as tb, kind, student_id, course_id, email, course_name, before, after
+         from ${table} where job_seq = $1 and line is null and (ord, seq) > ($2, $3)${where.sql} order by ord, seq limit $4`,
+      'ord, tb',
+    ),
     [job.seq, from.ord, from.tb, limit, ...where.values],
   );
 }
 
-/** Fills in the email and course name of rows that name the student and course by id. */
-const withNames = (inner: string) => `
-  select u.line, u.ord, u.tb, u.kind, u.student_id, u.course_id, coalesce(u.email, st.email) as email,
-         coalesce(u.course_name, co.name) as course_name, u.before, u.after
-    from (${inner}) u
-    left join students st on st.id = u.student_id and u.email is null
-    left join courses co on co.id = u.course_id and u.course_name is null`;
+/**
+ * Fills in the email and course name of a page of rows that name the student and course by id,
+ * and the email and name a student recorded on its row was created with.
+ */
+const withNames = (page: string, order: string) => `
+  select u.line, u.ord, u.tb, u.kind, u.student_id, u.course_id,
+         coalesce(u.email, case when u.kind = 'student_created' then ${atCreation('st', 'student_email_changed', 'email')} else st.email end) as email,
+         coalesce(u.course_name, co.name) as course_name, u.before,
+         coalesce(u.after, case when u.kind = 'student_created' then ${atCreation('st', 'student_renamed', 'name')} end) as after
+    from (${page}) u
+    left join students st on st.id = u.student_id
+    left join courses co on co.id = u.course_id and u.course_name is null
+   order by ${order}`;
 
 /** A change of one student's history, with its job and time; `key` orders the history (newest first). */
 export type HistoryRecord = Omit<ChangeRecord, 'tb'> & { at: Date; job_id: string; job_type: string; key: HistoryKey };
