@@ -25,14 +25,14 @@ const BASELINE = process.env.IMPORTS_BENCH_BASELINE !== '0';
 const PORT = 3902;
 const DATA_DIR = 'bench/.data';
 
-function rosterFile(rows: number): string {
+export function rosterFile(rows: number): string {
   mkdirSync(DATA_DIR, { recursive: true });
   const file = `${DATA_DIR}/roster-${rows}.csv`;
   if (!existsSync(file)) writeFileSync(file, execFileSync('node', ['../shared/bench/gen-roster.mjs', String(rows)], { maxBuffer: 1 << 30 }));
   return file;
 }
 
-function sqlBaseline(file: string): { fresh: number; rerun: number } {
+export function sqlBaseline(file: string): { fresh: number; rerun: number } {
   const out = execFileSync('bash', ['../shared/bench/sql-baseline/run.sh', file, PG_ADMIN], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const m = /fresh_s=([\d.]+) rerun_s=([\d.]+)/.exec(out);
   if (!m) throw new Error(`unexpected baseline output: ${out}`);

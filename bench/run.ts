@@ -1,7 +1,7 @@
 import { buildService } from './support.js';
 
 /**
- * `npm run bench [-- commands|imports|sync]`: runs the benchmarks and prints their figures and ratios.
+ * `npm run bench [-- commands|imports|sync|search|backends]`: runs the benchmarks and prints their figures and ratios.
  * Figures are measured side by side in one run; the machine is noisy, so compare ratios.
  */
 const suites: Record<string, () => Promise<void>> = {
@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<void>> = {
   imports: async () => (await import('./imports.bench.js')).runImportsBench(),
   sync: async () => (await import('./sync.bench.js')).runSyncBench(),
   search: async () => (await import('./search.bench.js')).runSearchBench(),
+  backends: async () => (await import('./backends.bench.js')).runBackendsBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -18,14 +18,14 @@ export function urlOfDatabase(name: string): string {
   return url.toString();
 }
 
-/** Drops and recreates database `name` with every migration; returns its URL. */
-export async function freshDatabase(name: string): Promise<string> {
+/** Drops and recreates database `name` with every migration (BullMQ's too with `queueSchema`); returns its URL. */
+export async function freshDatabase(name: string, opts: { queueSchema?: boolean } = {}): Promise<string> {
   const admin = new pg.Client({ connectionString: PG_ADMIN });
   await admin.connect();
   await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
   await admin.end();
   const url = urlOfDatabase(name);
-  await migrate(url, pino({ level: 'silent' }));
+  await migrate(url, pino({ level: 'silent' }), opts);
   return url;
 }
 
