@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { migrate } from '../src/db/migrate.js';
 import type { Deps } from '../src/process/deps.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { TEST_DATABASE_URL } from './support/env.js';
+import { exited, freePort } from './support/processes.js';
 
 let deps: Deps;
 const sql = <T = Record<string, unknown>>(q: string, params: unknown[] = []) =>
@@ -94,4 +96,16 @@ describe('npm run migrate', () => {
     expect([...a, ...b]).toEqual(migrationsList.map((m) => m.name));
     expect(await migrate(fresh, log)).toEqual([]);
   });
+
+  it('without BullMQ\'s migrations, an API or worker on QUEUE_BACKEND=postgres stops with one line naming npm run migrate, exit 1', async () => {
+    await migrate(fresh, pino({ level: 'silent' })); // the service's tables only, not the schema bullmq
+    for (const entry of ['src/api.ts', 'workers/main.ts']) {
+      const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: fresh, QUEUE_BACKEND: 'postgres', PORT: String(await freePort()), LOG_LEVEL: 'silent' };
+      const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      expect(await exited(child)).toBe(1);
+      expect(stderr).toBe(`QUEUE_BACKEND=postgres: BullMQ's schema "bullmq" is not migrated in this database; run \`npm run migrate\` with QUEUE_BACKEND=postgres first\n`);
+    }
+  }, 30_000);
 });

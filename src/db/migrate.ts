@@ -67,6 +67,11 @@ async function migrateQueueSchema(client: pg.ClientBase): Promise<string[]> {
   return after === before ? [] : [`bullmq@${after}`];
 }
 
+/** BullMQ's schema is missing or too old on the PostgreSQL queue backend; the message names the fix. */
+export class QueueSchemaMissingError extends Error {
+  override name = 'QueueSchemaMissingError';
+}
+
 /**
  * Fails with a message naming the fix when BullMQ's schema is missing or too old (the PostgreSQL
  * queue backend): BullMQ queues and workers made before its migrations stay broken.
@@ -78,7 +83,7 @@ export async function assertQueueSchema(orm: Orm): Promise<void> {
       throw err;
     });
     if (version < LATEST_SCHEMA_VERSION) {
-      throw new Error(`QUEUE_BACKEND=postgres: BullMQ's schema "${BULLMQ_SCHEMA}" is not migrated in this database; run \`npm run migrate\` with QUEUE_BACKEND=postgres first`);
+      throw new QueueSchemaMissingError(`QUEUE_BACKEND=postgres: BullMQ's schema "${BULLMQ_SCHEMA}" is not migrated in this database; run \`npm run migrate\` with QUEUE_BACKEND=postgres first`);
     }
   });
 }
