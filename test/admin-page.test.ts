@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,7 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
     api = spawnApi(config, port);
     worker = spawnWorker(config);
     await waitForApi(base);
+    mkdirSync('coverage/console', { recursive: true });
     browser = await launchChromium();
   });
 
@@ -98,14 +99,16 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
   }
 
   it('takes the token, imports a dropped dirty CSV following its event stream, and shows counts and errors with line numbers', async () => {
-    const { context, page, requests, problems } = await openPage('/');
+    const { context, page, requests, problems } = await openPage('/#/import');
     try {
-      // Keyboard only: the token field has the focus, Enter submits it.
+      // Keyboard only: the token field has the focus, Enter submits it; the focus goes to the page's heading, then Tab reaches the file.
       await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('token');
       await page.keyboard.type(config.adminToken);
       await page.keyboard.press('Enter');
       await page.getByText('A token is set for this browser tab.').waitFor();
       expect(await page.locator('#token-form').isVisible()).toBe(false);
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('import-title');
+      await page.keyboard.press('Tab');
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('file');
 
       // Drop the file on the drop zone, as a user dragging it from their desktop would.
@@ -147,8 +150,7 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
       expect(requests.every((url) => url.startsWith(`${base}/`)), 'every request stays on the service').toBe(true);
       expect(requests.some((url) => /token/i.test(url))).toBe(false);
 
-      // The recent list knows the job; the whole error list downloads as CSV.
-      await expect.poll(() => page.locator('#recent-body tr').first().textContent()).toMatch(/roster\.csv.*Completed with errors.*5 \(2 invalid\)/);
+      // The whole error list downloads as CSV.
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download all errors (CSV)' }).click()]);
       expect(download.suggestedFilename()).toBe(`job-${jobId}-errors.csv`);
       const csv = readFileSync((await download.path())!, 'utf8');
@@ -156,20 +158,18 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
       expect(csv).toMatch(/^4,email,/m);
       expect(csv).toMatch(/^6,course_name,/m);
 
-      await page.screenshot({ path: '/tmp/admin-page.png', fullPage: true });
+      await page.screenshot({ path: 'coverage/console/admin-page.png', fullPage: true });
       expect(problems).toEqual([]);
     } finally {
       await context.close();
     }
   }, 60_000);
 
-  it('lists the service\'s recent imports too, not only this tab\'s', async () => {
-    // Another client (say the CLI) imports a file: the page has never seen it.
-    const res = await fetch(`${base}/api/v1/admin/imports`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${config.adminToken}`, 'Content-Type': 'text/csv' },
-      body: 'email,course_name,name\nother@uni.edu,Art 100,Other Client\n',
-    });
+  it('lists every import with its file name in the jobs list, those of other clients too (a multipart upload\'s own name)', async () => {
+    // Another client (say a script posting a form) imports a file: the page has never seen it.
+    const form = new FormData();
+    form.append('file', new Blob(['email,course_name,name\nother@uni.edu,Art 100,Other Client\n'], { type: 'text/csv' }), 'other-client.csv');
+    const res = await fetch(`${base}/api/v1/admin/imports`, { method: 'POST', headers: { Authorization: `Bearer ${config.adminToken}` }, body: form });
     const { job_id: jobId } = await res.json();
     await waitFor('the other import to finish', async () => {
       const job = await (await fetch(`${base}/api/v1/jobs/${jobId}`, { headers: { Authorization: `Bearer ${config.adminToken}` } })).json();
@@ -179,7 +179,8 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
     try {
       await page.keyboard.type(config.adminToken);
       await page.keyboard.press('Enter');
-      await expect.poll(() => page.locator('#recent-body tr').first().textContent()).toMatch(/another upload.*Completed.*1 \(0 invalid\)/);
+      await expect.poll(() => page.locator('#jobs-table tbody tr').first().textContent()).toMatch(/import.*Completed.*other-client\.csv.*set.*1/);
+      expect(await page.locator('#jobs-table').textContent()).not.toMatch(/another upload/);
       expect(problems).toEqual([]);
     } finally {
       await context.close();
@@ -187,7 +188,7 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
   });
 
   it('asks for the token again when the service refuses it (401)', async () => {
-    const { context, page } = await openPage('/');
+    const { context, page } = await openPage('/#/import');
     try {
       await page.getByLabel(/Admin token/).fill('not-the-token-at-all');
       await page.getByRole('button', { name: 'Use this token' }).click();
@@ -196,7 +197,7 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
       expect(await page.getByText('A token is set for this browser tab.').isVisible()).toBe(false);
       expect(await page.getByRole('button', { name: 'Upload and import' }).isDisabled()).toBe(true);
       expect(await page.evaluate(() => sessionStorage.getItem('enrollment.token'))).toBeNull();
-      await page.screenshot({ path: '/tmp/admin-page-401.png' });
+      await page.screenshot({ path: 'coverage/console/admin-page-401.png' });
     } finally {
       await context.close();
     }
@@ -209,7 +210,7 @@ describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chro
       expect(await page.locator('.opblock').count()).toBeGreaterThanOrEqual(17);
       expect(requests).toContain(`${base}/openapi.json`);
       expect(requests.every((url) => url.startsWith(`${base}/`) || url.startsWith('data:')), requests.join('\n')).toBe(true);
-      await page.screenshot({ path: '/tmp/docs-page.png' });
+      await page.screenshot({ path: 'coverage/console/docs-page.png' });
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -1,4 +1,5 @@
-// The admin page: token, CSV upload with progress, live job progress, results, recent imports.
+// The console's import page: CSV upload (set, add or sync, with a sync's options) with progress,
+// live job progress, results. The token and the alert are the console's (console.js).
 import { ApiError, FINISHED, downloadErrorsCsv, followJob, getJson, token, uploadCsv } from './api.js';
 import { COUNT_LABELS, STATUS_TEXT, bytes, count, duration, rateMeter } from './format.js';
 
@@ -7,16 +8,16 @@ const JOBS_KEY = 'enrollment.jobs';
 const MAX_RECENT = 20;
 const FIRST_ERRORS = 20;
 /** A job id that cannot exist: asking for it tells whether the token is accepted (404) or not (401). */
-const PROBE_JOB = '00000000-0000-4000-8000-000000000000';
+export const PROBE_JOB = '00000000-0000-4000-8000-000000000000';
 
 let following = null; // AbortController of the job the panel follows
 let shownJobId = null;
 let lastAnnounce = 0;
-const seen = new Map(); // job id -> latest job view, or 'gone'
 
 // ---- messages -------------------------------------------------------------------------------
 
-function showError(err) {
+/** Shows an error in the page's alert; a refused token (401) asks for the token again. */
+export function showError(err) {
   if (err?.name === 'AbortError') return;
   let text = err?.message ?? String(err);
   if (err instanceof ApiError) {
@@ -38,7 +39,7 @@ function showError(err) {
   alert.hidden = false;
 }
 
-const clearError = () => { $('alert').hidden = true; };
+export const clearError = () => { $('alert').hidden = true; };
 const setStatus = (text) => { $('status').textContent = text; };
 
 /** Screen readers hear the progress every few seconds, not at every event. */
@@ -50,7 +51,10 @@ function announce(text, force = false) {
 
 // ---- token ----------------------------------------------------------------------------------
 
-function askToken() {
+/** Called once a token is accepted (the console starts its polls). */
+let onToken = () => {};
+
+export function askToken() {
   $('token-form').hidden = false;
   $('token-saved').hidden = true;
   $('import-fields').disabled = true;
@@ -76,8 +80,7 @@ async function saveToken(event) {
     if (!(err instanceof ApiError && err.status === 404)) return showError(err);
   }
   tokenSet();
-  $('file').focus();
-  pollRecent();
+  onToken(true);
 }
 
 // ---- upload and job panel -------------------------------------------------------------------
@@ -89,6 +92,8 @@ function describeFile() {
 
 function openPanel({ file, mode, dryRun, id }, uploaded) {
   $('job').hidden = false;
+  $('job-link').hidden = !id;
+  if (id) $('job-link').replaceChildren(Object.assign(document.createElement('a'), { href: `#/jobs/${id}`, textContent: "Open the job's page (its changes, errors and actions)" }));
   $('result').hidden = true;
   $('errors').hidden = true;
   $('job-meta').textContent = [file, `mode ${mode}`, dryRun ? 'dry run (changes nothing)' : null, id ? `job ${id}` : null].filter(Boolean).join(' · ');
@@ -103,15 +108,21 @@ async function startImport(event) {
   clearError();
   const file = $('file').files[0];
   if (!file) return showError(new Error('Choose a CSV file first.'));
-  const mode = new FormData($('import-form')).get('mode');
+  const form = new FormData($('import-form'));
+  const mode = form.get('mode');
   const dryRun = $('dry-run').checked;
+  const options = { mode, dry_run: dryRun, filename: file.name };
+  if (mode === 'sync') {
+    options.scope = form.get('scope');
+    for (const name of ['source', 'max_deactivate_percent', 'max_deactivate', 'max_invalid_percent']) options[name] = String(form.get(name) ?? '').trim();
+  }
   following?.abort();
   openPanel({ file: file.name, mode, dryRun }, false);
   setStatus('Uploading…');
   announce(`Uploading ${file.name}`, true);
   $('upload').disabled = true;
   try {
-    const accepted = await uploadCsv(file, { mode, dryRun }, (loaded, total) => {
+    const accepted = await uploadCsv(file, options, (loaded, total) => {
       const percent = total ? Math.floor((loaded / total) * 100) : 0;
       $('upload-bar').value = percent;
       $('upload-text').textContent = `${bytes(loaded)} of ${bytes(total)} (${percent}%)`;
@@ -120,6 +131,7 @@ async function startImport(event) {
     const entry = { id: accepted.job_id, file: file.name, mode, dryRun, at: new Date().toISOString() };
     remember(entry);
     openPanel(entry, true);
+    $('job-link').querySelector('a')?.focus({ preventScroll: true });
     $('upload-text').textContent = `${bytes(file.size)} uploaded and stored`;
     await follow(entry);
   } catch (err) {
@@ -145,9 +157,14 @@ async function follow(entry) {
 }
 
 function showProgress(job, rowsPerSecond) {
-  seen.set(job.id, job);
-  renderRecent();
   if (job.id !== shownJobId) return;
+  if (job.status === 'awaiting_approval') {
+    $('job-bar').value = 0;
+    $('job-text').textContent = `Held: it would deactivate ${count(job.hold?.deactivations ?? 0)} enrollments. Nothing was applied.`;
+    setStatus(`${STATUS_TEXT.awaiting_approval}. Open the job's page to look at its changes and approve or reject it.`);
+    announce($('status').textContent, true);
+    return;
+  }
   const { processed, total, percent } = job.progress;
   const bar = $('job-bar');
   let text;
@@ -201,82 +218,12 @@ async function showErrors(job) {
   $('errors').hidden = page.items.length === 0;
 }
 
-// ---- recent imports (this tab's, with their file names, and the service's latest) ------------
+// ---- this tab's imports (kept for the jobs list's "started here" mark) -----------------------
 
 const tabJobs = () => JSON.parse(sessionStorage.getItem(JOBS_KEY) ?? '[]');
-/** Recent imports the service knows that this tab did not start (file and options unknown here). */
-let otherJobs = [];
-
-/** This tab's imports and the service's latest ones, newest first. */
-const recentJobs = () => {
-  const mine = tabJobs();
-  const known = new Set(mine.map((e) => e.id));
-  return [...mine, ...otherJobs.filter((e) => !known.has(e.id))]
-    .sort((a, b) => new Date(b.at) - new Date(a.at))
-    .slice(0, MAX_RECENT);
-};
 
 function remember(entry) {
   sessionStorage.setItem(JOBS_KEY, JSON.stringify([entry, ...tabJobs().filter((j) => j.id !== entry.id)].slice(0, MAX_RECENT)));
-  renderRecent();
-}
-
-function renderRecent() {
-  const jobs = recentJobs();
-  $('recent').hidden = jobs.length === 0;
-  $('recent-empty').hidden = jobs.length > 0;
-  $('recent-body').replaceChildren(
-    ...jobs.map((entry) => {
-      const job = seen.get(entry.id);
-      const status = job === 'gone' ? 'No longer kept' : job ? STATUS_TEXT[job.status] ?? job.status : '…';
-      const rows = job && job !== 'gone' ? `${count(job.counts.rows)} (${count(job.counts.invalid)} invalid)` : '';
-      const tr = document.createElement('tr');
-      const options = entry.mode ? `${entry.mode}${entry.dryRun ? ', dry run' : ''}` : '—';
-      const cells = [new Date(entry.at).toLocaleTimeString(), entry.file, options, status, rows];
-      for (const text of cells) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
-      const show = Object.assign(document.createElement('button'), { type: 'button', className: 'secondary small', textContent: 'Show' });
-      show.setAttribute('aria-label', `Show the import of ${entry.file} started at ${cells[0]}`);
-      show.disabled = job === 'gone';
-      show.addEventListener('click', () => {
-        clearError();
-        openPanel(entry, true);
-        follow(entry);
-        $('job').scrollIntoView({ block: 'start' });
-      });
-      const td = document.createElement('td');
-      td.append(show);
-      tr.append(td);
-      return tr;
-    }),
-  );
-}
-
-let pollTimer = null;
-/**
- * Fetches the service's latest imports, then refreshes every unfinished job in the list, every
- * 3 s while any is unfinished.
- */
-async function pollRecent() {
-  clearTimeout(pollTimer);
-  if (!token.get()) return;
-  try {
-    const latest = await getJson(`api/v1/jobs?type=import&limit=${MAX_RECENT}`);
-    for (const job of latest.items) seen.set(job.id, job);
-    otherJobs = latest.items.map((job) => ({ id: job.id, file: 'another upload', mode: '', dryRun: false, at: job.created_at }));
-  } catch (err) {
-    return showError(err);
-  }
-  const open = recentJobs().filter((e) => { const j = seen.get(e.id); return !j || (j !== 'gone' && !FINISHED.has(j.status)); });
-  for (const entry of open) {
-    try {
-      seen.set(entry.id, await getJson(`api/v1/jobs/${entry.id}`));
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) seen.set(entry.id, 'gone');
-      else return showError(err);
-    }
-  }
-  renderRecent();
-  if (open.length) pollTimer = setTimeout(pollRecent, 3000);
 }
 
 // ---- wiring ---------------------------------------------------------------------------------
@@ -298,14 +245,33 @@ function wireDropZone() {
   input.addEventListener('change', describeFile);
 }
 
-$('token-form').addEventListener('submit', saveToken);
-$('token-change').addEventListener('click', askToken);
-$('token-forget').addEventListener('click', () => { token.clear(); askToken(); });
-$('import-form').addEventListener('submit', startImport);
-$('errors-download').addEventListener('click', () => shownJobId && downloadErrorsCsv(shownJobId).catch(showError));
-wireDropZone();
-renderRecent();
-if (token.get()) {
-  tokenSet();
-  pollRecent();
-} else askToken();
+/** A sync is a dry run by default (the box is ticked when sync is chosen, until the operator unticks it). */
+function wireModes() {
+  let touched = false;
+  $('dry-run').addEventListener('change', () => { touched = true; });
+  for (const radio of document.querySelectorAll('input[name=mode]')) {
+    radio.addEventListener('change', () => {
+      const sync = radio.value === 'sync' && radio.checked;
+      if (!radio.checked) return;
+      $('sync-fields').hidden = !sync;
+      $('dry-run-hint').hidden = !sync;
+      if (!touched) $('dry-run').checked = sync;
+    });
+  }
+}
+
+/** Wires the token card and the import form; `tokenAccepted(fromForm)` runs once a token is set. */
+export function initImport(tokenAccepted) {
+  onToken = tokenAccepted;
+  $('token-form').addEventListener('submit', saveToken);
+  $('token-change').addEventListener('click', askToken);
+  $('token-forget').addEventListener('click', () => { token.clear(); askToken(); });
+  $('import-form').addEventListener('submit', startImport);
+  $('errors-download').addEventListener('click', () => shownJobId && downloadErrorsCsv(shownJobId).catch(showError));
+  wireDropZone();
+  wireModes();
+  if (token.get()) {
+    tokenSet();
+    onToken(false);
+  } else askToken();
+}

@@ -2,7 +2,9 @@
 import { readEventStream } from './sse.js';
 
 const TOKEN_KEY = 'enrollment.token';
-export const FINISHED = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
+export const FINISHED = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled', 'rejected']);
+/** A job that will not move by itself: finished, or a sync held for approval. */
+export const SETTLED = new Set([...FINISHED, 'awaiting_approval']);
 
 /** The token lives in sessionStorage: this tab, until it is closed. */
 export const token = {
@@ -50,6 +52,31 @@ export async function apiFetch(path, { method = 'GET', accept = 'application/jso
 
 export const getJson = async (path, options) => (await apiFetch(path, options)).json();
 
+/**
+ * A write without a body (cancel, approve, reject, revert): its JSON answer. `idempotent` sends a
+ * fresh Idempotency-Key, so that a resent request never does the work twice.
+ */
+export async function postJson(path, { idempotent = false } = {}) {
+  let res;
+  const headers = { ...authorization(), Accept: 'application/json' };
+  if (idempotent) headers['Idempotency-Key'] = `console-${randomKey()}`;
+  try {
+    res = await fetch(url(path), { method: 'POST', headers, cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, 'network', 'The service did not answer (network error).');
+  }
+  if (!res.ok) throw await errorOf(res.status, await res.text());
+  return res.json();
+}
+
+/** A query string of the given parameters, leaving out empty ones. */
+export function queryOf(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
 /** A random Idempotency-Key (crypto.randomUUID needs a secure context; closed networks often use plain http). */
 function randomKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -60,10 +87,10 @@ function randomKey() {
  * POSTs the file itself as text/csv with XMLHttpRequest (fetch() reports no upload progress).
  * `onProgress(loaded, total)` follows the upload; resolves with the 202 body `{job_id, status_url}`.
  */
-export function uploadCsv(file, { mode, dryRun }, onProgress) {
+export function uploadCsv(file, options, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', url(`api/v1/admin/imports?mode=${encodeURIComponent(mode)}&dry_run=${dryRun}`));
+    xhr.open('POST', url(`api/v1/admin/imports${queryOf(options)}`));
     xhr.setRequestHeader('Authorization', authorization().Authorization);
     xhr.setRequestHeader('Content-Type', 'text/csv');
     xhr.setRequestHeader('Accept', 'application/json');
@@ -81,7 +108,8 @@ export function uploadCsv(file, { mode, dryRun }, onProgress) {
 }
 
 /**
- * Follows a job until it finishes: `onJob(job)` on every change. Reads the job's event stream;
+ * Follows a job until it finishes: `onJob(job)` on every change (a held sync is not finished: it
+ * is followed on, as it may be approved or rejected elsewhere). Reads the job's event stream;
  * if the stream is not available or is cut off, polls `GET /jobs/{id}` once a second instead.
  * Resolves with the finished job.
  */
@@ -115,10 +143,13 @@ export async function followJob(id, onJob, signal) {
 }
 
 /** Downloads every row error of a job as CSV (fetched with the token, saved from a Blob). */
-export async function downloadErrorsCsv(id) {
-  const res = await apiFetch(`api/v1/jobs/${id}/errors?format=csv`, { accept: 'text/csv' });
+export const downloadErrorsCsv = (id) => downloadCsv(`api/v1/jobs/${id}/errors?format=csv`, `job-${id}-errors.csv`);
+
+/** Downloads a CSV answer of the API as a file (fetched with the token: a plain link could not send it). */
+export async function downloadCsv(path, fileName) {
+  const res = await apiFetch(path, { accept: 'text/csv' });
   const blob = await res.blob();
-  const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: `job-${id}-errors.csv` });
+  const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: fileName });
   document.body.append(link);
   link.click();
   link.remove();

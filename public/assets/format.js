@@ -30,7 +30,53 @@ export const STATUS_TEXT = {
   completed_with_errors: 'Completed with errors',
   failed: 'Failed',
   cancelled: 'Cancelled',
+  awaiting_approval: 'Held for approval: nothing applied yet',
+  rejected: 'Rejected: nothing applied',
 };
+
+/** Short status words for tables. */
+export const STATUS_SHORT = {
+  queued: 'Queued',
+  running: 'Running',
+  completed: 'Completed',
+  completed_with_errors: 'Completed with errors',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  awaiting_approval: 'Held',
+  rejected: 'Rejected',
+};
+
+export const CHANGE_KINDS = {
+  student_created: 'Student created',
+  student_renamed: 'Student renamed',
+  student_email_changed: 'Email changed',
+  enrollment_created: 'Enrollment created',
+  enrollment_activated: 'Enrollment activated',
+  enrollment_deactivated: 'Enrollment deactivated',
+};
+
+export const HOLD_REASONS = {
+  max_deactivate_percent: 'it would deactivate more than the allowed percentage of the active enrollments in scope',
+  max_deactivate: 'it would deactivate more enrollments than the allowed number',
+  max_invalid_percent: 'more of its rows are invalid than the allowed percentage',
+};
+
+/** A date and time in the operator's locale, or an em dash. */
+export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+
+/** An import's or revert's options in a few words. */
+export function optionsText(job) {
+  const o = job.options;
+  if (!o) return '';
+  if (job.type === 'revert') return [o.dry_run ? 'dry run' : null, o.force ? 'force' : null].filter(Boolean).join(', ') || 'strict';
+  const parts = [o.mode, o.dry_run ? 'dry run' : null, o.source ? `source ${o.source}` : null];
+  if (o.mode === 'sync') {
+    parts.push(`scope ${o.scope}`, `max ${o.max_deactivate_percent}% deactivated`);
+    if (o.max_deactivate !== null && o.max_deactivate !== undefined) parts.push(`max ${o.max_deactivate} deactivations`);
+    parts.push(`max ${o.max_invalid_percent}% invalid`);
+  }
+  return parts.filter(Boolean).join(', ');
+}
 
 export const COUNT_LABELS = [
   ['rows', 'Rows read'],
