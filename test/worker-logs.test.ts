@@ -6,6 +6,7 @@ import type { RunningWorker } from '../workers/running-worker.js';
 import { truncateAll } from './support/deps.js';
 import { ADMIN } from './support/env.js';
 import { waitForJob } from './support/jobs.js';
+import { waitFor } from './support/wait.js';
 import { captureLogs } from './support/logs.js';
 import { createTestService, type TestService } from './support/service.js';
 
@@ -37,9 +38,24 @@ describe('logs', () => {
     });
     const { job_id: jobId } = (await res.json()) as { job_id: string };
     await waitForJob(app, jobId);
+    // The job is completed in the run's last transaction; the run logs its end just after.
+    await waitFor('the import run to log its end', () => lines.some((l) => l.worker === 'imports' && l.msg === 'import run ended'));
     const about = lines.filter((l) => l.worker === 'imports');
     expect(about.map((l) => l.msg)).toEqual(expect.arrayContaining(['import run started', 'import run ended']));
     for (const line of about) expect(line).toMatchObject({ job_id: jobId });
+  });
+
+  it('a roster sync held for approval is one warn line with its job_id and the hold', async () => {
+    // The file names Art without a@x.edu: the sweep would deactivate 1 of 1 enrollment in scope.
+    const res = await app.request('/api/v1/admin/imports?mode=sync', {
+      method: 'POST',
+      headers: { ...ADMIN, 'Content-Type': 'text/csv' },
+      body: 'name,email,course_name\nB,b@x.edu,Art\n',
+    });
+    const { job_id: jobId } = (await res.json()) as { job_id: string };
+    await waitForJob(app, jobId, (j) => j.status === 'awaiting_approval');
+    const held = await waitFor('the hold to be logged', () => lines.find((l) => l.msg === 'roster sync held for approval: nothing was applied'));
+    expect(held).toMatchObject({ level: 40, worker: 'imports', job_id: jobId, hold: { reason: 'max_deactivate_percent', deactivations: 1, active_in_scope: 1 } });
   });
 
   it('the request line that accepted a job, and those of requests about it, carry its job_id beside the request_id', async () => {

@@ -28,7 +28,7 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number; write
     stopping: () => stopping,
     batchRows: opts.batchRows,
     writers: opts.writers ?? deps.config.importWriters,
-    onHold: (hold: Hold) => log.warn({ hold }, 'roster sync held for approval: nothing was applied'),
+    onHold: (hold: Hold, jobId: string) => log.warn({ job_id: jobId, hold }, 'roster sync held for approval: nothing was applied'),
   };
 
   const processor: Processor<ImportsJobData, unknown, ImportsJobName> = async (job, token) => {

@@ -46,7 +46,7 @@ export type ImportControl = {
   /** Parts applied side by side (default WRITERS). */
   writers?: number;
   /** Told when a sync is held for approval (the worker logs it). */
-  onHold?(hold: Hold): void;
+  onHold?(hold: Hold, jobId: string): void;
 };
 
 /** `finished`: the job is in a final state, or held, maybe by another hand; `handed_back`: stopped for shutdown. */
@@ -69,7 +69,7 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
     if (staged === 'handed_back') return staged;
     const state = await ensurePlanned(orm, job, t, staged);
     if (!state.coursesCreated && (job.payload.dry_run || job.payload.mode === 'sync')) {
-      if ((await reviewPlan(orm, job, t, state, (hold) => control.onHold?.(hold))) === 'ended') return 'finished';
+      if ((await reviewPlan(orm, job, t, state, (hold) => control.onHold?.(hold, job.id))) === 'ended') return 'finished';
     }
     if (!state.coursesCreated) await createCourses(orm, job, t, state);
     let outcome = await applyParts(orm, job, t, state, { stopping: control.stopping, writers });
