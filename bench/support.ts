@@ -84,6 +84,17 @@ export async function timeUntil(check: () => Promise<boolean>, everyMs = 50, tim
   return (performance.now() - start) / 1000;
 }
 
+/** PostgreSQL's WAL bytes written so far, server-wide (pg_stat_wal): a delta around a step is that step's WAL, plus whatever else the server did meanwhile. */
+export async function walBytes(): Promise<number> {
+  const client = new pg.Client({ connectionString: PG_ADMIN });
+  await client.connect();
+  try {
+    return Number((await client.query<{ b: string }>('select wal_bytes as b from pg_stat_wal')).rows[0]!.b);
+  } finally {
+    await client.end();
+  }
+}
+
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);

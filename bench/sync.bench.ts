@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, urlOfDatabase, waitForOutput } from './support.js';
+import { BENCH_REDIS, fmt, freshDatabase, median, PG_ADMIN, startProcess, stop, urlOfDatabase, waitForOutput, walBytes } from './support.js';
 import { importOnce, sameRoster, sampleRss } from './upload.js';
 
 /**
@@ -12,7 +12,8 @@ import { importOnce, sameRoster, sampleRss } from './upload.js';
  * of the same files; after each night the service's roster must equal the baseline's. Prints the
  * times, ratios and the worker's peak RSS. `SYNC_BENCH_STUDENTS` (default 330,000) and
  * `SYNC_BENCH_ROUNDS` change the size and rounds (medians printed); `SYNC_BENCH_WRITERS` the
- * worker's IMPORT_WRITERS.
+ * worker's IMPORT_WRITERS. WAL bytes per row of both nights (pg_stat_wal, server-wide: on a quiet
+ * server only) are printed for both.
  */
 
 const STUDENTS = Number(process.env.SYNC_BENCH_STUDENTS ?? 330_000);
@@ -39,10 +40,12 @@ function sqlBaseline(night0: string, night1: string): { first: number; night: nu
 export async function runSyncBench(): Promise<void> {
   const [night0, night1] = [nightFile(0), nightFile(1)];
   console.log(`files ${night0} (${fmt(statSync(night0).size / 1024 / 1024)} MiB) and ${night1}; ${STUDENTS.toLocaleString('en-US')} students x 3 courses; ${ROUNDS} round(s)`);
-  const results = { baseFirst: [] as number[], baseNight: [] as number[], first: [] as number[], night: [] as number[], rss: [] as number[] };
+  const results = { baseFirst: [] as number[], baseNight: [] as number[], first: [] as number[], night: [] as number[], rss: [] as number[], baseWal: [] as number[], wal: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`round ${round}: SQL baseline (run-sync.sh)`);
+    const walBefore = await walBytes();
     const base = sqlBaseline(night0, night1);
+    results.baseWal.push((await walBytes()) - walBefore);
     console.log(`    night 0 ${fmt(base.first, 2)} s, night 1 ${fmt(base.night, 2)} s`);
     results.baseFirst.push(base.first);
     results.baseNight.push(base.night);
@@ -56,8 +59,10 @@ export async function runSyncBench(): Promise<void> {
     try {
       await Promise.all([waitForOutput(api, 'api listening'), waitForOutput(worker, 'workers started')]);
       const rss = sampleRss(worker.pid!);
+      const walBefore = await walBytes();
       const first = await importOnce(PORT, night0, 'mode=sync');
       const night = await importOnce(PORT, night1, 'mode=sync');
+      results.wal.push((await walBytes()) - walBefore);
       results.rss.push(rss.stop());
       await sameRoster(databaseUrl, urlOfDatabase('enroll_sql_sync'));
       results.first.push(first.seconds);
@@ -70,5 +75,7 @@ export async function runSyncBench(): Promise<void> {
   console.log('\nmedians:');
   console.log(`  SQL baseline  night 0 ${fmt(bf, 2)} s   night 1 ${fmt(bn, 2)} s`);
   console.log(`  service sync  night 0 ${fmt(f, 2)} s (${fmt(f / bf, 2)}x baseline)   night 1 ${fmt(n, 2)} s (${fmt(n / bn, 2)}x baseline)`);
+  const rows = [night0, night1].reduce((n, f) => n + Number(execFileSync('wc', ['-l', f], { encoding: 'utf8' }).trim().split(/\s+/)[0]) - 1, 0);
+  console.log(`  WAL per row, both nights: SQL baseline ${fmt(median(results.baseWal) / rows, 0)} B, service ${fmt(median(results.wal) / rows, 0)} B (server-wide pg_stat_wal)`);
   console.log(`  worker peak RSS ${fmt(Math.max(...results.rss), 0)} MiB`);
 }

@@ -64,3 +64,21 @@ export async function importOnce(port: number, file: string, query = ''): Promis
   }
 }
 
+
+/** Reverts a job (POST /jobs/{id}/revert) and waits for the revert; returns seconds end to end and the revert job. */
+export async function revertOnce(port: number, jobId: string): Promise<{ seconds: number; job: any }> {
+  const auth = { Authorization: `Bearer ${TOKENS.admin}` };
+  const start = performance.now();
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${jobId}/revert`, { method: 'POST', headers: auth });
+  if (res.status !== 202) throw new Error(`revert answered ${res.status}: ${await res.text()}`);
+  const { job_id } = (await res.json()) as { job_id: string };
+  for (;;) {
+    const job = (await (await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${job_id}`, { headers: auth })).json()) as any;
+    if (!['queued', 'running'].includes(job.status)) {
+      const seconds = (performance.now() - start) / 1000;
+      console.log(`    revert ${fmt(seconds, 2)} s, status ${job.status}, counts ${JSON.stringify(job.counts)}`);
+      return { seconds, job };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
