@@ -70,7 +70,7 @@ export function createImportWorker(deps: Deps, opts: { batchRows?: number; write
     const started = Date.now();
     jobLog.info(`${next.type} run started`);
     try {
-      const outcome = next.type === 'revert' ? await runRevert(deps.orm, jobId, control) : await runImport(deps.orm, jobId, control);
+      const outcome = next.type === 'revert' ? await runRevert(deps.orm, jobId, control) : await runImport(deps.orm, jobId, { ...control, log: jobLog });
       jobLog.info({ outcome, ms: Date.now() - started }, `${next.type} run ended`);
       return outcome;
     } catch (err) {

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { rosterVersion } from '../db/roster-version.repository.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
@@ -47,6 +48,8 @@ export type ImportControl = {
   writers?: number;
   /** Told when a sync is held for approval (the worker logs it). */
   onHold?(hold: Hold, jobId: string): void;
+  /** Where each step's duration is logged (`import step done`, at info). */
+  log?: Pick<Logger, 'info'>;
 };
 
 /** `finished`: the job is in a final state, or held, maybe by another hand; `handed_back`: stopped for shutdown. */
@@ -63,19 +66,26 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
   await inTransaction(orm, dropStaleWorkTables);
   const t = workTablesOf(job.seq);
   const writers = control.writers ?? WRITERS;
+  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const result = await run();
+    control.log?.info({ step: name, ms: Date.now() - started }, 'import step done');
+    return result;
+  };
   try {
-    if (!job.scanned) await scanFile(orm, job);
-    const staged = await ensureStaged(orm, job, t, { stopping: control.stopping, rowsPerPart: control.batchRows ?? PART_ROWS });
+    if (!job.scanned) await step('scan', () => scanFile(orm, job));
+    const staged = await step('stage', () => ensureStaged(orm, job, t, { stopping: control.stopping, rowsPerPart: control.batchRows ?? PART_ROWS }));
     if (staged === 'handed_back') return staged;
-    const state = await ensurePlanned(orm, job, t, staged);
+    const state = await step('plan', () => ensurePlanned(orm, job, t, staged));
     if (!state.coursesCreated && (job.payload.dry_run || job.payload.mode === 'sync')) {
-      if ((await reviewPlan(orm, job, t, state, (hold) => control.onHold?.(hold, job.id))) === 'ended') return 'finished';
+      const verdict = await step('review', () => reviewPlan(orm, job, t, state, (hold) => control.onHold?.(hold, job.id)));
+      if (verdict === 'ended') return 'finished';
     }
-    if (!state.coursesCreated) await createCourses(orm, job, t, state);
-    let outcome = await applyParts(orm, job, t, state, { stopping: control.stopping, writers });
-    if (outcome === 'done' && job.payload.mode === 'sync') outcome = await sweep(orm, job, t, state, { stopping: control.stopping, writers });
+    if (!state.coursesCreated) await step('courses', () => createCourses(orm, job, t, state));
+    let outcome = await step('parts', () => applyParts(orm, job, t, state, { stopping: control.stopping, writers }));
+    if (outcome === 'done' && job.payload.mode === 'sync') outcome = await step('sweep', () => sweep(orm, job, t, state, { stopping: control.stopping, writers }));
     if (outcome === 'handed_back') return 'handed_back';
-    await finish(orm, job, t, outcome === 'cancelled' ? 'cancelled' : null);
+    await step('finish', () => finish(orm, job, t, outcome === 'cancelled' ? 'cancelled' : null));
     return 'finished';
   } catch (err) {
     if (err instanceof LostPartError) return 'finished';
