@@ -5,6 +5,7 @@ import { Migration20261127000300_job_handover } from './Migration20261127000300_
 import { Migration20261127000400_job_totals } from './Migration20261127000400_job_totals.js';
 import { Migration20261201000000_history_sync } from './Migration20261201000000_history_sync.js';
 import { Migration20261201000100_search } from './Migration20261201000100_search.js';
+import { Migration20261201000200_jobs_reverts_seq } from './Migration20261201000200_jobs_reverts_seq.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the same list works under
@@ -18,4 +19,5 @@ export const migrationsList = [
   { name: 'Migration20261127000400_job_totals', class: Migration20261127000400_job_totals },
   { name: 'Migration20261201000000_history_sync', class: Migration20261201000000_history_sync },
   { name: 'Migration20261201000100_search', class: Migration20261201000100_search },
+  { name: 'Migration20261201000200_jobs_reverts_seq', class: Migration20261201000200_jobs_reverts_seq },
 ];

@@ -36,6 +36,11 @@ describe('migrated schema (CONTRACT §1)', () => {
     expect(defs.some((d) => /UNIQUE.*\(course_id, student_id\)/.test(d))).toBe(true);
   });
 
+  it("indexes jobs on (reverts, seq): a job's view finds its newest revert by an index probe, whatever the statistics", async () => {
+    const rows = await sql<{ indexdef: string }>(`select indexdef from pg_indexes where tablename = 'jobs'`);
+    expect(rows.map((r) => r.indexdef)).toContainEqual(expect.stringMatching(/\(reverts, seq\) WHERE \(reverts IS NOT NULL\)$/));
+  });
+
   it('rejects a second student with the same email in other letters', async () => {
     await sql(`insert into students (name, email) values ('Ana', 'ana@example.edu')`);
     await expect(sql(`insert into students (name, email) values ('Ana 2', 'ANA@Example.edu')`)).rejects.toThrow(
