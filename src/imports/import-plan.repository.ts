@@ -52,6 +52,8 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
   const theirs = `r.valid and ($1::int4 < 0 or r.part = $1)`;
   // A row meets the roster as the student it names exists then: before the file, or since its creating row.
   const live = `(ks.student_id is not null or r.line >= ks.creating_line)`;
+  // The whole file's plan is written part by part, so that a part's rows share pages: each of a
+  // part's statements then reads a few pages, not one page per row of the part.
   // Rows of the whole file meet the roster by hash joins: the planner's guesses for the CTEs below
   // (a fixed 200 rows) would otherwise pick a nested loop of a million index probes.
   if (part === null) await client.query('set local enable_nestloop = off');
@@ -109,7 +111,7 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
                  when exists_before and active_before then 'deactivated' end,
             case when live and not folded and action = 'set' then others else '{}' end,
             last_on_pair, final_active, live and not folded and takes_source
-       from g`,
+       from g ${part === null ? 'order by part, line' : ''}`,
     [which],
   );
   if (part === null) {
