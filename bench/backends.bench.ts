@@ -2,14 +2,9 @@ import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { pino } from 'pino';
-import { initORM } from '../src/db/orm.js';
-import { handOverOnce } from '../src/jobs/relay.js';
-import { createQueueBackend, type QueueBackendKind } from '../src/queues/backend.js';
-import { createQueues } from '../src/queues/queues.js';
-import { loadConfig } from '../src/process/config.js';
+import type { QueueBackendKind } from '../src/queues/backend.js';
 import { rosterFile, sqlBaseline } from './imports.bench.js';
-import { BENCH_REDIS, fmt, freshDatabase, median, startProcess, stop, timeUntil, TOKENS, urlOfDatabase, waitForOutput } from './support.js';
+import { BENCH_REDIS, fmt, freshDatabase, handOverAll, median, startProcess, stop, timeUntil, TOKENS, urlOfDatabase, waitForOutput } from './support.js';
 import { importOnce, sameRoster } from './upload.js';
 
 /**
@@ -97,7 +92,7 @@ async function commandsOn(kind: QueueBackendKind): Promise<Omit<Figures, 'import
     const accept = await post(JOBS, 0);
     if (accept.ok !== JOBS) throw new Error(`${JOBS - accept.ok} POSTs were not accepted`);
     const ids = (await db.query<{ id: string }>('select id from jobs')).rows.map((r) => r.id);
-    const handOver = await handOverPhase(env);
+    const handOver = await handOverAll(env);
     // As autovacuum would have by now: on a never-analyzed jobs table the job view's reverted_by
     // subquery walks jobs_seq_key backwards for each poll (~100 ms at 60,000 rows), not jobs_reverts_idx.
     await db.query('analyze jobs');
@@ -144,28 +139,6 @@ async function post(amount: number, from: number) {
   return { ok: result['2xx'], rate: result['2xx'] / seconds, p99: result.latency.p99 };
 }
 
-/** The relay's work alone, in this process, so that the polls have every job waiting in BullMQ. */
-async function handOverPhase(env: Record<string, string>): Promise<{ rate: number; waiting: number }> {
-  const orm = await initORM(env.DATABASE_URL!, 2);
-  const config = loadConfig(env);
-  const queueBackend = createQueueBackend(config, 'api', pino({ level: 'silent' }));
-  const queues = createQueues(queueBackend, (err) => console.error(`bench queue error: ${err.message}`));
-  await queueBackend.ping();
-  try {
-    let handed = 0;
-    const seconds = await timeUntil(async () => {
-      const n = await handOverOnce({ orm, queues, queueBackend });
-      handed += n;
-      return n === 0;
-    }, 0);
-    const waiting = (await queues.commands.getJobCounts('wait')).wait ?? 0;
-    return { rate: handed / seconds, waiting };
-  } finally {
-    await queues.close();
-    await queueBackend.close();
-    await orm.close();
-  }
-}
 
 async function pollPhase(ids: string[]) {
   const start = performance.now();

@@ -2,13 +2,7 @@ import autocannon from 'autocannon';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { initORM } from '../src/db/orm.js';
-import { handOverOnce } from '../src/jobs/relay.js';
-import { createQueueBackend } from '../src/queues/backend.js';
-import { createQueues } from '../src/queues/queues.js';
-import { loadConfig } from '../src/process/config.js';
-import { pino } from 'pino';
-import { BENCH_REDIS, fmt, freshDatabase, startProcess, stop, timeUntil, TOKENS, waitForOutput } from './support.js';
+import { BENCH_REDIS, fmt, freshDatabase, handOverAll, startProcess, stop, timeUntil, TOKENS, waitForOutput } from './support.js';
 
 /**
  * Commands benchmark (issue 3), all in one run on this machine:
@@ -41,13 +35,13 @@ export async function runCommandsBench(): Promise<void> {
     await db.query('delete from jobs');
     const accept = await acceptPhase();
     const ids = (await db.query<{ id: string }>('select id from jobs')).rows.map((r) => r.id);
-    const handOver = await handOverPhase(databaseUrl, prefix);
+    const handOver = await handOverAll({ DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS, QUEUE_PREFIX: prefix });
     const poll = await pollPhase(ids);
     const drain = await drainPhase(env, db);
     const naive = await naiveDrain();
     const ratio = drain / naive;
     console.log(`accept:  ${fmt(accept.rate, 0)} commands/s, p99 ${accept.p99} ms, ${accept.non2xx} non-2xx (${JOBS} requests, ${CONNECTIONS} connections)`);
-    console.log(`handover: ${fmt(handOver.rate, 0)} jobs/s handed to BullMQ by the relay (run alone); ${handOver.waiting} waiting in BullMQ`);
+    console.log(`handover: ${fmt(handOver.rate, 0)} jobs/s handed to BullMQ by the relay (run alone); ${handOver.waiting} wake-ups waiting in BullMQ`);
     console.log(`poll:    p99 ${poll.p99} ms, median ${poll.p50} ms, ${fmt(poll.rate, 0)} polls/s with ${handOver.waiting} jobs waiting`);
     console.log(`drain:   ${fmt(drain, 0)} commands/s applied by the service worker`);
     console.log(`naive:   ${fmt(naive, 0)} commands/s (one BullMQ job and one upsert per command, concurrency 50)`);
@@ -87,31 +81,6 @@ async function acceptPhase() {
   return { rate: result['2xx'] / (result.duration || 1), p99: result.latency.p99, non2xx: result.non2xx };
 }
 
-/**
- * The relay's work, alone: the API only committed the jobs; the workers' relay hands them to BullMQ
- * (relay.ts). Run here in-process so that the polls below have all 30,000 waiting in BullMQ.
- */
-async function handOverPhase(databaseUrl: string, prefix: string): Promise<{ rate: number; waiting: number }> {
-  const orm = await initORM(databaseUrl, 2);
-  const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS, QUEUE_PREFIX: prefix });
-  const queueBackend = createQueueBackend(config, 'api', pino({ level: 'silent' }));
-  const queues = createQueues(queueBackend, (err) => console.error(`bench queue error: ${err.message}`));
-  await queueBackend.ping(); // connected: a hand-over is not even tried before (relay.ts)
-  try {
-    let handed = 0;
-    const seconds = await timeUntil(async () => {
-      const n = await handOverOnce({ orm, queues, queueBackend });
-      handed += n;
-      return n === 0;
-    }, 0);
-    const waiting = (await queues.commands.getJobCounts('wait')).wait ?? 0;
-    return { rate: handed / seconds, waiting };
-  } finally {
-    await queues.close();
-    await queueBackend.close();
-    await orm.close();
-  }
-}
 
 async function pollPhase(ids: string[]) {
   const result = await autocannon({

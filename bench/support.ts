@@ -4,6 +4,11 @@ import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '../src/db/migrate.js';
+import { initORM } from '../src/db/orm.js';
+import { handOverOnce } from '../src/jobs/relay.js';
+import { loadConfig } from '../src/process/config.js';
+import { createQueueBackend } from '../src/queues/backend.js';
+import { createQueues } from '../src/queues/queues.js';
 
 /** Shared pieces of the benchmarks: fresh databases, child processes, percentiles. */
 
@@ -82,6 +87,33 @@ export async function timeUntil(check: () => Promise<boolean>, everyMs = 50, tim
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return (performance.now() - start) / 1000;
+}
+
+/**
+ * The relay's work alone, in this process (the API only committed the jobs; relay.ts hands them to
+ * BullMQ), so that the polls that follow have every job waiting: jobs handed over per second, and
+ * the wake-ups left waiting in the commands queue.
+ */
+export async function handOverAll(env: Record<string, string>): Promise<{ rate: number; waiting: number }> {
+  const orm = await initORM(env.DATABASE_URL!, 2);
+  const config = loadConfig(env);
+  const queueBackend = createQueueBackend(config, 'api', pino({ level: 'silent' }));
+  const queues = createQueues(queueBackend, (err) => console.error(`bench queue error: ${err.message}`));
+  await queueBackend.ping(); // connected: a hand-over is not even tried before (relay.ts)
+  try {
+    let handed = 0;
+    const seconds = await timeUntil(async () => {
+      const n = await handOverOnce({ orm, queues, queueBackend });
+      handed += n;
+      return n === 0;
+    }, 0);
+    const waiting = (await queues.commands.getJobCounts('wait')).wait ?? 0;
+    return { rate: handed / seconds, waiting };
+  } finally {
+    await queues.close();
+    await queueBackend.close();
+    await orm.close();
+  }
 }
 
 /** PostgreSQL's WAL bytes written so far, server-wide (pg_stat_wal): a delta around a step is that step's WAL, plus whatever else the server did meanwhile. */
