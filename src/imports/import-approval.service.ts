@@ -16,14 +16,13 @@ const notHeld = (id: string, status: string) => new AppError('conflict', `job ${
  * roster as it is then, its thresholds lifted (it holds again only if it would now deactivate more
  * than the hold showed). An admin write like any other: an Idempotency-Key answers the same again.
  */
-export async function approveSync(deps: Pick<Deps, 'orm' | 'queues'>, id: string, idempotency: Idempotency | null): Promise<Accepted> {
+export async function approveSync(deps: Pick<Deps, 'orm'>, id: string, idempotency: Idempotency | null): Promise<Accepted> {
   const accepted: Accepted = { status: 202, body: { job_id: id, status_url: statusUrl(id) } };
   const store = async (client: pg.ClientBase) => {
     const job = await lockHeldJob(client, id);
     if (!job) throw new AppError('not_found', `no job ${id}`);
     if (job.status !== 'awaiting_approval') throw notHeld(id, job.status);
-    // BullMQ finished this job's entry when it was held: without it, the relay's hand-over adds it anew.
-    await deps.queues.imports.remove(id).catch(() => {});
+    // Queued again and not handed over: the relay's next pass wakes a worker for it (relay.ts).
     await approveHeldJob(client, job);
     await client.query(`select pg_notify('${NEW_JOBS_CHANNEL}', '')`);
   };
