@@ -80,6 +80,11 @@ describe.skipIf(skipBrowser)('the operator console, in chromium', () => {
     expect(requests.some((url) => /token/i.test(url))).toBe(false);
   };
   const cells = (page: Page, table: string) => page.locator(`${table} tbody tr`).evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')));
+  /** The cells of a table once it shows `n` rows: a page fills (and refills) its tables as its requests answer. */
+  const rowsOf = async (page: Page, table: string, n: number) => {
+    await expect.poll(async () => (await cells(page, table)).length, { timeout: 15_000 }).toBe(n);
+    return cells(page, table);
+  };
 
   it('a sync that holds: uploaded from the import form, opened from the jobs list, its changes read, approved, and seen complete', async () => {
     const roster = ['email,name,course_name', ...Array.from({ length: 10 }, (_, i) => `p${i}@uni.edu,Pupil ${i},Physics 201`)].join('\n');
@@ -100,11 +105,9 @@ describe.skipIf(skipBrowser)('the operator console, in chromium', () => {
       await expect.poll(() => page.title(), { timeout: 15_000 }).toMatch(/^\(1 held\) /);
 
       await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: /Jobs/ }).click();
-      await page.locator('#held-table').waitFor();
-      const held = await cells(page, '#held-table');
-      expect(held).toHaveLength(1);
+      const held = await rowsOf(page, '#held-table', 1);
       expect(held[0]!.join('|')).toMatch(/import\|Held Held\|nightly\.csv\|sync, source sis-nightly, scope courses, max 10% deactivated, max 10% invalid\|.*\|8$/);
-      expect((await cells(page, '#jobs-table')).map((r) => r[4])).toEqual(['nightly.csv', 'physics-roster.csv']);
+      await expect.poll(async () => (await cells(page, '#jobs-table')).map((r) => r[4])).toEqual(['nightly.csv', 'physics-roster.csv']);
       await page.locator('#held-table').getByRole('link').first().click();
 
       // The job's page: the hold's figures, then the changes it would make.
@@ -113,9 +116,7 @@ describe.skipIf(skipBrowser)('the operator console, in chromium', () => {
       expect(await page.locator('#hold-active').textContent()).toBe('10');
       expect(await page.locator('#hold-percent').textContent()).toBe('80%');
       expect(await page.getByRole('heading', { name: 'Changes it would make' }).isVisible()).toBe(true);
-      await page.locator('#changes-table').waitFor();
-      let changes = await cells(page, '#changes-table');
-      expect(changes).toHaveLength(8);
+      let changes = await rowsOf(page, '#changes-table', 8);
       expect(changes.every((r) => r[1] === 'Enrollment deactivated' && r[3] === 'Physics 201' && r[6] === 'sweep')).toBe(true);
       await page.getByLabel('Kind').selectOption('enrollment_created');
       await page.getByRole('button', { name: 'Filter' }).click();
@@ -169,9 +170,8 @@ describe.skipIf(skipBrowser)('the operator console, in chromium', () => {
       expect(page.url()).toMatch(/#\/students\?q=HOPPER$/);
       await page.getByRole('link', { name: /Open Grace Hopper/ }).click();
       await page.getByRole('heading', { name: 'Grace Hopper' }).waitFor();
-      expect(await cells(page, '#enrollments-table')).toEqual([['Art 100', 'Inactive', 'by hand (no source)']]);
-      await page.locator('#history-table').waitFor();
-      const history = await cells(page, '#history-table');
+      await expect.poll(() => cells(page, '#enrollments-table')).toEqual([['Art 100', 'Inactive', 'by hand (no source)']]);
+      const history = await rowsOf(page, '#history-table', 3);
       expect(history.map((r) => [r[1], r[5]?.split(' ')[0]])).toEqual([['Enrollment deactivated', 'command'], ['Enrollment created', 'import'], ['Student created', 'import']]);
 
       // The import that made her enrollment: preview its revert, then revert it.
@@ -188,9 +188,7 @@ describe.skipIf(skipBrowser)('the operator console, in chromium', () => {
       await expect.poll(() => page.locator('#job-status').textContent(), { timeout: 30_000 }).toBe('Completed with errors');
       expect(await page.locator('#job-reverts').textContent()).toBe(first);
       expect(await page.locator('#jobcount-enrollments_deactivated').textContent()).toBe('1'); // Alan's
-      await page.locator('#errors-table').waitFor();
-      const conflicts = await cells(page, '#errors-table');
-      expect(conflicts).toHaveLength(1);
+      const conflicts = await rowsOf(page, '#errors-table', 1);
       expect(conflicts[0]![2]).toBe('changed_since');
       expect(conflicts[0]!.join(' ')).toContain(laterId);
       await page.screenshot({ path: `${SHOTS}/revert-result.png`, fullPage: true });
@@ -222,8 +220,7 @@ describe.skipIf(skipBrowser)('the operator console, in chromium', () => {
       await page.getByRole('heading', { name: /Import deep\.csv/ }).waitFor();
       await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H2'); // announced to a screen reader
       expect(await page.locator('#job-file').textContent()).toBe('deep.csv');
-      await page.locator('#errors-table').waitFor();
-      expect((await cells(page, '#errors-table'))[0]!.slice(0, 3)).toEqual(['2', 'email', 'invalid_email']);
+      await expect.poll(async () => (await cells(page, '#errors-table'))[0]?.slice(0, 3)).toEqual(['2', 'email', 'invalid_email']);
       expect(await page.title()).toMatch(/import deep\.csv/);
       expect(problems).toEqual([]);
     } finally {
