@@ -43,7 +43,15 @@ export function createCommandWorker(deps: Deps): RunningWorker {
     }
   };
 
-  const worker = deps.queueBackend.createWorker<CommandsJobData, CommandsJobName>(COMMANDS_QUEUE, processor, { concurrency: CONCURRENCY });
+  const worker = deps.queueBackend.createWorker<CommandsJobData, CommandsJobName>(COMMANDS_QUEUE, processor, {
+    concurrency: CONCURRENCY,
+    // A killed worker's wake-ups go back to the queue within seconds (BullMQ's defaults: up to a
+    // minute, during which the commands they name wait). A false stall is harmless: the drain
+    // applies what PostgreSQL holds, whichever wake-up runs it.
+    lockDuration: 10_000,
+    stalledInterval: 5_000,
+    maxStalledCount: 1_000,
+  });
   // Its connection errors come here once per retry: the message is enough (the backend logs the outage).
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
   worker.on('failed', (job, err) => {
