@@ -42,14 +42,15 @@ export async function reviewPlan(orm: Orm, job: ImportJob, t: WorkTables, state:
     const sync = job.payload.mode === 'sync' ? syncOptionsOf(job.payload) : null;
     let activeInScope = 0;
     if (sync) {
-      activeInScope = (await planSweep(client, t, sync, source)).activeInScope;
-      const swept = await excludeRowDeactivations(client, t, fold.deactivated);
-      counts = { ...counts, enrollments_deactivated: counts.enrollments_deactivated + swept };
+      // Before the sweep is planned: an empty sync sweeps nothing, and its counts say so.
       if (counts.valid === 0) {
         await finishImportJob(client, job.id, { status: 'failed', counts, error: { code: 'empty_sync', message: 'the sync file has no valid row: nothing was changed' }, exactTotal: false });
         await dropWorkTables(client, t);
         return 'ended';
       }
+      activeInScope = (await planSweep(client, t, sync, source)).activeInScope;
+      const swept = await excludeRowDeactivations(client, t, fold.deactivated);
+      counts = { ...counts, enrollments_deactivated: counts.enrollments_deactivated + swept };
     }
     const hold = sync && !job.payload.dry_run ? holdFor(counts, activeInScope, sync, state.approved) : null;
     if (!job.payload.dry_run && !hold) return 'apply';

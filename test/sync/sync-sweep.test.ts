@@ -104,16 +104,14 @@ describe('a sync without a valid row fails with empty_sync and changes nothing (
       const job = await syncCsv(service.app, csv, query);
       expect(job, query).toMatchObject({ status: 'failed', error: { code: 'empty_sync' }, counts: { rows: 2, valid: 0, invalid: 2 } });
       expect(job.hold).toBeUndefined();
-      // Its counts are checked against its (empty) changes in the known failure below.
+      // Its counts are checked against its (empty) changes below.
       expect(await jobChanges(service.app, job.id)).toEqual([]);
     }
     expect(await rosterTables(service.api)).toEqual(before);
     expect(await flags()).toEqual(SEEDED);
   });
 
-  // KNOWN BUG (src/imports/import-review.ts, reviewPlan): the sweep it would have made is added to
-  // its counts before the empty_sync check, and the failed job keeps them: enrollments_deactivated 1.
-  it.fails('its counts are its changes: nothing', async () => {
+  it('its counts are its changes: nothing', async () => {
     const job = await syncCsv(service.app, csv);
     expect(job).toMatchObject({ status: 'failed', error: { code: 'empty_sync' } });
     await expectCountsMatchChanges(service.app, job);
