@@ -18,22 +18,24 @@ export async function applyPlannedParts(
   parts: number[],
   job: { seq: number; source: string | null },
 ): Promise<void> {
-  // New students get their ids in line order.
+  // New students get their ids in line order; their enrollments take the ids as they are made,
+  // and the courses by a join (the plan has no id for a course created after it).
   await client.query(
-    `insert into students (name, email, created_by, created_line)
-     select name, email, $2, line from ${t.plan} where part = any($1::int4[]) and creates order by line`,
-    [parts, job.seq],
+    `with created as (
+       insert into students (name, email, created_by, created_line)
+       select name, email, $2, line from ${t.plan} where part = any($1::int4[]) and creates order by line
+       returning id, lower(email) as ek)
+     insert into course_enrollments (course_id, student_id, active, source, created_by, created_line)
+     select coalesce(p.course_id, c.id), coalesce(p.student_id, s.id), p.final_active, $3, $2, p.line
+       from ${t.plan} p left join created s using (ek) left join courses c on lower(c.name) = p.ck
+      where p.part = any($1::int4[]) and p.effect = 'created' order by p.line`,
+    [parts, job.seq, job.source],
   );
   await client.query(
     `update students s set name = f.name, updated_at = now()
        from (select distinct on (ek) ${STUDENT_ID} as student_id, name from ${t.plan} p where part = any($1::int4[]) and renames order by ek, line desc) f
       where s.id = f.student_id`,
     [parts],
-  );
-  await client.query(
-    `insert into course_enrollments (course_id, student_id, active, source, created_by, created_line)
-     select ${COURSE_ID}, ${STUDENT_ID}, final_active, $3, $2, line from ${t.plan} p where part = any($1::int4[]) and effect = 'created' order by line`,
-    [parts, job.seq, job.source],
   );
   // Existing pairs: the last row of a pair decides its state; a source change alone is no change.
   await client.query(

@@ -51,8 +51,8 @@ export function unitsOf(parts: Array<{ part: number; rows: number; work: number 
  * for it alone.
  */
 export async function applyParts(orm: Orm, job: ImportJob, t: WorkTables, state: ImportState, control: Control): Promise<RunOutcome> {
-  const work = await inTransaction(orm, (client) => partWork(client, t, job.payload.source ?? null));
-  // Parts without a planned row (no student of the file there) are applied too: they are counted done.
+  const work = await inTransaction(orm, (client) => partWork(client, t));
+  // Parts without a staged valid row (no student of the file there) are applied too: they are counted done.
   const planned = new Set(work.map((w) => w.part));
   for (let p = 0; p < state.parts; p++) if (!planned.has(p)) work.push({ part: p, rows: 0, work: 0 });
   work.sort((a, b) => a.part - b.part);
@@ -85,7 +85,7 @@ async function applyUnit(orm: Orm, job: ImportJob, t: WorkTables, parts: number[
       await tuneImportTransaction(client);
       if (await cancelRequested(client, job.id)) return 'cancelled';
       if ((await rosterVersion(client)) !== version) {
-        for (const part of parts) await planRows(client, t, part);
+        for (const part of parts) await planRows(client, t, part, job.payload.source ?? null);
         await createPlannedCourses(client, t, parts);
       }
       const source = { seq: job.seq, source: job.payload.source ?? null };

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { zeroCounts, type Counts } from '../domain/counts.js';
 import type { WorkTables } from './import-work.repository.js';
+import { IMPORT_WORK_MEM } from './import.repository.js';
 
 /**
  * The plan of an import (CONTRACT §2): each staged row with what the database holds for it and
@@ -16,6 +17,12 @@ import type { WorkTables } from './import-work.repository.js';
  * fail (`name_required`) until the first `set`/`add` row with a name, which creates it; a
  * `deactivate` row before that changes nothing (`noop`).
  */
+
+/** PostgreSQL's memory for each hash table and sort of the whole file's plan (one statement per import). */
+const PLAN_WORK_MEM = '256MB';
+
+const PLAN_COLUMNS = `line, part, ek, ck, email, name, course, action, kind, applies, multi, student_id, stored_name, creates, renames, name_before,
+  course_id, enrollment_id, stored_active, stored_source, effect, others, last_on_pair, final_active, takes_source`;
 
 /** Creates the (empty) plan table. */
 export async function createPlan(client: pg.ClientBase, t: WorkTables): Promise<void> {
@@ -33,9 +40,13 @@ export async function createPlan(client: pg.ClientBase, t: WorkTables): Promise<
 
 /**
  * Plans the staged rows of `part` (every part when null) into the plan table, replacing what it
- * held for them: the state they meet is the database's as this transaction sees it.
+ * held for them: the state they meet is the database's as this transaction sees it. A quiet row
+ * (valid, changing nothing and writing nothing, most rows of a nightly sync or a re-run) is left
+ * out: it is counted from the stage table (summarizePlan). The last row of a stored pair is quiet
+ * only if the pair ends as stored: its state, and its source (`source`, the import's) when the
+ * rows take the pair over.
  */
-export async function planRows(client: pg.ClientBase, t: WorkTables, part: number | null): Promise<void> {
+export async function planRows(client: pg.ClientBase, t: WorkTables, part: number | null, source: string | null): Promise<void> {
   const which = part === null ? -1 : part;
   if (part !== null) await client.query(`delete from ${t.plan} where part = $1`, [part]);
   // The whole file meets the roster as joins of sets; one part (a few thousand rows, planned again
@@ -44,6 +55,21 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
     part === null
       ? `select k.*, st.id as student_id, st.name as stored_name from k left join students st on lower(st.email) = k.ek`
       : `select k.*, st.id as student_id, st.name as stored_name from k left join lateral (select id, name from students where lower(email) = k.ek limit 1) st on true`;
+  // A `set` row deactivates its student's other active enrollments: looked up for the rows of
+  // students with more active enrollments than the row's own pair (few), counted for the others.
+  const { rows: sets } = await client.query<{ any: boolean }>(
+    `select exists (select 1 from ${t.stage} where valid and action = 'set' and ($1::int4 < 0 or part = $1)) as any`,
+    [which],
+  );
+  const active =
+    part === null
+      ? `select ks0.*, coalesce(a.n, 0) as active_n from ks0 left join (select student_id, count(*) as n from course_enrollments where active group by student_id) a using (student_id)`
+      : `select ks0.*, (select count(*) from course_enrollments where student_id = ks0.student_id and active) as active_n from ks0`;
+  const others = sets[0]!.any
+    ? `case when r.action = 'set' and ks.n = 1 and ks.active_n > (case when en.active then 1 else 0 end)
+            then array(select o.id from course_enrollments o where o.student_id = ks.student_id and o.active and o.course_id is distinct from c.id order by o.id)
+            else '{}' end`
+    : `'{}'::int8[]`;
   const enrollment =
     part === null
       ? `left join course_enrollments en on en.student_id = ks.student_id and en.course_id = c.id`
@@ -55,15 +81,17 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
   // The whole file's plan is written part by part, so that a part's rows share pages: each of a
   // part's statements then reads a few pages, not one page per row of the part.
   // Rows of the whole file meet the roster by hash joins: the planner's guesses for the CTEs below
-  // (a fixed 200 rows) would otherwise pick a nested loop of a million index probes.
-  if (part === null) await client.query('set local enable_nestloop = off');
+  // (a fixed 200 rows) would otherwise pick a nested loop of a million index probes. Its hash
+  // tables and sort are held in memory (PLAN_WORK_MEM) rather than spilled to disk in batches.
+  if (part === null) await client.query(`set local enable_nestloop = off; set local work_mem = '${PLAN_WORK_MEM}'`);
   await client.query(
-    `insert into ${t.plan}
+    `insert into ${t.plan} (${PLAN_COLUMNS})
      with k as (
        select ek, count(*) as n, bool_or(action = 'set') as has_set,
               min(line) filter (where action <> 'deactivate' and name is not null) as creating_line
          from ${t.stage} where valid and ($1::int4 < 0 or part = $1) group by ek),
-     ks as materialized (${students}),
+     ks0 as (${students}),
+     ks as materialized (${sets[0]!.any ? active : 'select * from ks0'}),
      c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id
                           from (select distinct ck from ${t.stage} where valid and ($1::int4 < 0 or part = $1)) d),
      -- The chains of the students named several times without a set row (few): per pair, and of names.
@@ -77,12 +105,6 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
               bool_or(r.action <> 'deactivate') over (partition by r.ek, r.ck) as takes_source
          from ${rows} where ${theirs} and ks.n > 1 and not ks.has_set and ${live}
        window pair as (partition by r.ek, r.ck order by r.line), student as (partition by r.ek order by r.line)),
-     -- A set row of a student named once: the student's other active enrollments, which it deactivates.
-     others as (
-       select r.line, array_agg(o.id order by o.id) as ids
-         from ${rows} join course_enrollments o on o.student_id = ks.student_id and o.active and o.course_id is distinct from c.id
-        where ${theirs} and r.action = 'set' and ks.n = 1
-        group by r.line),
      f as (
        select r.line, r.part, r.ek, r.ck, r.email, r.name, r.course, r.action, ks.n, ks.creating_line,
               ks.student_id, ks.stored_name, c.id as course_id, en.id as enrollment_id, en.active as stored_active, en.source as stored_source,
@@ -92,30 +114,36 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
               coalesce(m.takes_source, r.action <> 'deactivate') as takes_source,
               en.id is not null or coalesce(m.made_before, false) as exists_before,
               case when m.prev_action is not null then m.prev_action <> 'deactivate' else coalesce(en.active, false) end as active_before,
-              coalesce(o.ids, '{}') as others
+              ${others} as others
          from ${t.stage} r join ks using (ek) left join c using (ck)
          ${enrollment}
-         left join chained m using (line) left join others o using (line)
+         left join chained m using (line)
         where ${theirs}),
-     g as (select f.*, student_id is null and live and not folded and line = creating_line as creates from f)
-     select line, part, ek, ck, email, name, course, action,
-            case when folded then 'folded' when live then 'applied' when action = 'deactivate' then 'noop' else 'name_required' end,
-            live and action <> 'deactivate', n > 1,
-            student_id, stored_name, creates,
-            live and not folded and not creates and name is not null
-              and name is distinct from coalesce(names_before[array_upper(names_before, 1)], stored_name),
-            case when not creates then coalesce(names_before[array_upper(names_before, 1)], stored_name) end,
-            course_id, enrollment_id, stored_active, stored_source,
-            case when not live or folded then null
-                 when action <> 'deactivate' then case when not exists_before then 'created' when not active_before then 'activated' end
-                 when exists_before and active_before then 'deactivated' end,
-            case when live and not folded and action = 'set' then others else '{}' end,
-            last_on_pair, final_active, live and not folded and takes_source
-       from g ${part === null ? 'order by part, line' : ''}`,
-    [which],
+     g as (select f.*, student_id is null and live and not folded and line = creating_line as creates from f),
+     p as (
+       select line, part, ek, ck, email, name, course, action,
+              case when folded then 'folded' when live then 'applied' when action = 'deactivate' then 'noop' else 'name_required' end as kind,
+              live and action <> 'deactivate' as applies, n > 1 as multi,
+              student_id, stored_name, creates,
+              live and not folded and not creates and name is not null
+                and name is distinct from coalesce(names_before[array_upper(names_before, 1)], stored_name) as renames,
+              case when not creates then coalesce(names_before[array_upper(names_before, 1)], stored_name) end as name_before,
+              course_id, enrollment_id, stored_active, stored_source,
+              case when not live or folded then null
+                   when action <> 'deactivate' then case when not exists_before then 'created' when not active_before then 'activated' end
+                   when exists_before and active_before then 'deactivated' end as effect,
+              case when live and not folded and action = 'set' then others else '{}' end as others,
+              last_on_pair, final_active, live and not folded and takes_source as takes_source
+         from g)
+     select ${PLAN_COLUMNS} from p
+      where not (kind in ('applied', 'noop') and not creates and not renames and effect is null and cardinality(others) = 0
+                 and not (last_on_pair and enrollment_id is not null
+                          and (final_active is distinct from stored_active or (takes_source and stored_source is distinct from $2))))
+      ${part === null ? 'order by part, line' : ''}`,
+    [which, source],
   );
   if (part === null) {
-    await client.query('set local enable_nestloop = on');
+    await client.query(`set local enable_nestloop = on; set local work_mem = '${IMPORT_WORK_MEM}'`);
     // A fresh table's statistics: the parts' statements join it with the roster.
     await client.query(`analyze ${t.plan}`);
   }
@@ -135,13 +163,19 @@ export async function summarizePlan(client: pg.ClientBase, t: WorkTables, parts:
             count(*) filter (where effect = 'activated') as enrollments_activated,
             count(*) filter (where effect = 'deactivated') + coalesce(sum(cardinality(others)), 0) as enrollments_deactivated,
             count(*) filter (where kind = 'noop' or (kind = 'applied' and not creates and not renames and effect is null and cardinality(others) = 0)) as unchanged,
-            coalesce(array_agg(line order by line) filter (where kind = 'name_required'), '{}') as name_required_lines
+            coalesce(array_agg(line order by line) filter (where kind = 'name_required'), '{}') as name_required_lines,
+            (select count(*) from ${t.stage} where valid and ($1::int4[] is null or part = any($1))) - count(*) as quiet
        from ${t.plan} where $1::int4[] is null or part = any($1)`,
     [parts],
   );
   const row = rows[0]!;
   const counts = zeroCounts();
   for (const key of Object.keys(counts) as Array<keyof Counts>) counts[key] = Number(row[key] ?? 0);
+  // The quiet rows, left out of the plan: valid, and unchanged.
+  const quiet = Number(row.quiet);
+  counts.rows += quiet;
+  counts.valid += quiet;
+  counts.unchanged += quiet;
   return { counts, nameRequiredLines: row.name_required_lines };
 }
 
@@ -153,8 +187,9 @@ export async function summarizePlan(client: pg.ClientBase, t: WorkTables, parts:
 export async function createPlannedCourses(client: pg.ClientBase, t: WorkTables, parts: number[] | null): Promise<void> {
   await client.query(
     `insert into courses (name)
-     select course from (select distinct on (ck) ck, course, line from ${t.plan}
-                          where course_id is null and applies and ($1::int4[] is null or part = any($1)) order by ck, line) first
+     select p.course from (select min(line) as line from ${t.plan}
+                            where course_id is null and applies and ($1::int4[] is null or part = any($1)) group by ck) first
+       join ${t.plan} p using (line)
       order by line
      on conflict do nothing`,
     [parts],
@@ -175,17 +210,16 @@ export async function foldedRows(
 }
 
 /**
- * How much writing each part's plan holds: rows that create or change something, or that take an
- * enrollment over for the import's source, or that the domain folds. A part without any is only
+ * What each part holds: its valid staged rows, and the rows of its plan (each writes, or is folded
+ * or is a row error: quiet rows are left out of the plan). A part with none planned is only
  * counted; parts are grouped so that each transaction writes about the same.
  */
-export async function partWork(client: pg.ClientBase, t: WorkTables, source: string | null): Promise<Array<{ part: number; rows: number; work: number }>> {
+export async function partWork(client: pg.ClientBase, t: WorkTables): Promise<Array<{ part: number; rows: number; work: number }>> {
   const { rows } = await client.query<{ part: number; rows: string; work: string }>(
-    `select p.part, count(*) as rows,
-            count(*) filter (where p.kind = 'folded' or p.creates or p.renames or p.effect is not null or cardinality(p.others) > 0
-                               or (p.takes_source and p.last_on_pair and p.enrollment_id is not null and p.stored_source is distinct from $1)) as work
-       from ${t.plan} p group by p.part order by p.part`,
-    [source],
+    `select s.part, s.rows, coalesce(p.work, 0) as work
+       from (select part, count(*) as rows from ${t.stage} where valid group by part) s
+       left join (select part, count(*) as work from ${t.plan} group by part) p using (part)
+      order by s.part`,
   );
   return rows.map((r) => ({ part: r.part, rows: Number(r.rows), work: Number(r.work) }));
 }

@@ -94,6 +94,9 @@ export async function recordScanProgress(orm: Orm, id: string, total: number, wa
   );
 }
 
+/** PostgreSQL's memory for each hash table and sort of an import's statements. */
+export const IMPORT_WORK_MEM = '64MB';
+
 /**
  * Settings for an import's transactions. No JIT: bulk-loaded tables have stale statistics, whose
  * huge estimates make PostgreSQL JIT-compile every statement. Asynchronous commit: a part and its
@@ -101,7 +104,7 @@ export async function recordScanProgress(orm: Orm, id: string, total: number, wa
  * consistently and the import redoes them; the import's end commits synchronously.
  */
 export async function tuneImportTransaction(client: pg.ClientBase): Promise<void> {
-  await client.query("set local jit = off; set local synchronous_commit = off; set local work_mem = '64MB'; set local maintenance_work_mem = '128MB'");
+  await client.query(`set local jit = off; set local synchronous_commit = off; set local work_mem = '${IMPORT_WORK_MEM}'; set local maintenance_work_mem = '128MB'`);
 }
 
 /** The job's row, locked (for no key update: the parts' foreign keys to it only share-lock its key), as a transaction of the import sees it. */

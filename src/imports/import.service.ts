@@ -106,7 +106,7 @@ async function ensurePlanned(orm: Orm, job: ImportJob, t: WorkTables, staged: Im
     // Read first: the plan then sees at least this version, so a command after it is never missed.
     const version = await rosterVersion(client);
     await createPlan(client, t);
-    await planRows(client, t, null);
+    await planRows(client, t, null, job.payload.source ?? null);
     const state: ImportState = { ...staged, phase: 'planned', version, coursesCreated: false };
     await saveImportState(client, job.id, state);
     return state;
