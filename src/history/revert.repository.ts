@@ -71,7 +71,26 @@ export async function revertGraph(client: pg.ClientBase, seqs: number[]): Promis
   return rows.map((r) => ({ seq: Number(r.seq), id: r.id, reverts: r.reverts === null ? null : Number(r.reverts), revertedBy: r.reverted_by.map(Number) }));
 }
 
-/** A chunk of items after `after` (in order), with the value each holds now. */
+/**
+ * Where the chunks of items after `after` end (their last item): every `size` items, or one more
+ * when the next is the other value (name, email) of the same student and line, so that the two are
+ * restored in one chunk (the student counts as updated once per line, CONTRACT §6).
+ */
+export async function chunkEnds(client: pg.ClientBase, table: string, after: number, size: number): Promise<number[]> {
+  const { rows } = await client.query<{ end: string }>(
+    `select i.item + case when n.item is null then 0 else 1 end as end
+       from ${table} i left join ${table} n
+         on n.item = i.item + 1 and i.attr <> 'active' and n.attr <> 'active' and n.student_id = i.student_id and n.line is not distinct from i.line
+      where i.item > $1 and ((i.item - $1) % $2 = 0 or i.item = (select max(item) from ${table}))
+      order by i.item`,
+    [after, size],
+  );
+  const ends: number[] = [];
+  for (const r of rows) if (Number(r.end) > (ends.at(-1) ?? after)) ends.push(Number(r.end));
+  return ends;
+}
+
+/** The items after `after` up to `end` (in order), with the value each holds now. */
 export type RevertItem = {
   item: number;
   attr: 'name' | 'email' | 'active';
@@ -85,7 +104,7 @@ export type RevertItem = {
   email_taken: boolean;
 };
 
-export async function revertChunk(client: pg.ClientBase, table: string, after: number, limit: number): Promise<RevertItem[]> {
+export async function revertChunk(client: pg.ClientBase, table: string, after: number, end: number): Promise<RevertItem[]> {
   const { rows } = await client.query(
     `select i.item, i.attr, i.student_id, i.course_id, i.target, i.line, j.id as conflict_id,
             case i.attr when 'name' then s.name when 'email' then s.email else e.active::text end as current,
@@ -94,8 +113,8 @@ export async function revertChunk(client: pg.ClientBase, table: string, after: n
        left join students s on s.id = i.student_id
        left join course_enrollments e on i.attr = 'active' and e.student_id = i.student_id and e.course_id = i.course_id
        left join jobs j on j.seq = i.conflict_seq
-      where i.item > $1 order by i.item limit $2`,
-    [after, limit],
+      where i.item > $1 and i.item <= $2 order by i.item`,
+    [after, end],
   );
   return rows.map((r) => ({ ...r, item: Number(r.item), student_id: Number(r.student_id), course_id: r.course_id === null ? null : Number(r.course_id) }));
 }

@@ -3,12 +3,12 @@ import { inApplyTransaction } from '../db/apply-transaction.js';
 import type { Orm } from '../db/orm.js';
 import { bumpRosterVersion } from '../db/roster-version.repository.js';
 import { inTransaction } from '../db/transaction.js';
-import { finishImportJob, lockImportJob, saveImportState, startRevertJob, tuneImportTransaction, writeRowErrors } from '../imports/import.repository.js';
+import { cancelRequested, finishImportJob, lockImportJob, saveImportState, startRevertJob, tuneImportTransaction, writeRowErrors } from '../imports/import.repository.js';
 import type { ImportState } from '../imports/import.repository.js';
 import type { JobRowError, RevertPayload } from '../jobs/job.model.js';
 import type { ChangeRow } from './change.model.js';
 import { insertChanges } from './change.repository.js';
-import { laterJobs, markConflicts, planRevertItems, restoreValues, revertChunk, revertGraph, revertTableOf, type RevertItem } from './revert.repository.js';
+import { chunkEnds, laterJobs, markConflicts, planRevertItems, restoreValues, revertChunk, revertGraph, revertTableOf, type RevertItem } from './revert.repository.js';
 
 /**
  * Runs a revert job (CONTRACT §6): every value the reverted job changed goes back to what it was
@@ -16,53 +16,94 @@ import { laterJobs, markConflicts, planRevertItems, restoreValues, revertChunk, 
  * never deleted). A value that a later job changed again is a conflict: left as it is and reported
  * (`changed_since`, naming that job), or restored anyway with `force`. Changes that cancel out, a
  * job and a revert of it that still stands, are not conflicts. The items are restored in chunks,
- * each with its changes, its row errors and its checkpoint in one transaction, so a revert killed
- * at any moment resumes exactly. A dry run reports what it would do and changes nothing.
+ * several side by side, each with its changes, its row errors and its checkpoint in one
+ * transaction, so a revert killed at any moment resumes exactly. A dry run reports what it would
+ * do and changes nothing.
  */
 
-/** Items a revert transaction restores at most. */
+/** Items a revert transaction restores at most; `writers` such transactions run side by side. */
 const CHUNK = 10_000;
 
 const ORD = { name: 1, email: 2, active: 3 } as const;
 const KIND = { name: 'student_renamed', email: 'student_email_changed' } as const;
 
-export async function runRevert(orm: Orm, jobId: string, control: { stopping(): boolean }): Promise<'finished' | 'handed_back'> {
+type Control = { stopping(): boolean; writers?: number };
+
+export async function runRevert(orm: Orm, jobId: string, control: Control): Promise<'finished' | 'handed_back'> {
   const job = await startRevertJob(orm, jobId);
   if (!job) return 'finished';
   const payload = job.payload as unknown as RevertPayload;
   const table = revertTableOf(job.seq);
   let state = job.state ?? (await plan(orm, job.id, job.seq, payload, table));
   if (!(await tableExists(orm, table))) state = await plan(orm, job.id, job.seq, payload, table, state);
-  for (;;) {
-    if (control.stopping()) return 'handed_back';
-    const outcome = await inApplyTransaction(orm, async (client) => {
+  // Chunks of items, the same on every run (the items are); items up to `sweepFrom` were restored
+  // one chunk after another by a revert from before chunks ran side by side.
+  const ends = await inTransaction(orm, (client) => chunkEnds(client, table, state.sweepFrom ?? 0, CHUNK));
+  const todo = ends.map((end, k) => ({ k, after: k === 0 ? (state.sweepFrom ?? 0) : ends[k - 1]!, end })).filter((c) => !state.done.includes(c.k));
+  let next = 0;
+  let stop: 'cancelled' | 'handed_back' | 'gone' | null = null;
+  let failure: unknown = null;
+  const writer = async () => {
+    while (!stop && failure === null && next < todo.length) {
+      if (control.stopping()) stop = 'handed_back';
+      else {
+        try {
+          const outcome = await restoreChunk(orm, job.id, job.seq, payload, table, todo[next++]!);
+          if (outcome !== 'restored') stop ??= outcome;
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, control.writers ?? 1) }, writer));
+  if (failure !== null) throw failure;
+  if (stop === 'handed_back') return 'handed_back';
+  await inTransaction(orm, async (client) => {
+    const current = await lockImportJob(client, job.id);
+    if (!current || current.status !== 'running') return;
+    const status = current.cancelRequested ? 'cancelled' : current.counts.invalid > 0 ? 'completed_with_errors' : 'completed';
+    await finishImportJob(client, job.id, { status, exactTotal: status !== 'cancelled' });
+    await client.query(`drop table if exists ${table}`);
+  });
+  return 'finished';
+}
+
+/**
+ * Restores chunk `k` (the items after `after` up to `end`) with its changes and row errors, and
+ * marks it done, in one transaction. Chunks touch disjoint values, so they run side by side; the
+ * apply lock is shared between them (commands wait for it alone).
+ */
+async function restoreChunk(
+  orm: Orm,
+  id: string,
+  seq: number,
+  payload: RevertPayload,
+  table: string,
+  chunk: { k: number; after: number; end: number },
+): Promise<'restored' | 'cancelled' | 'gone'> {
+  return inApplyTransaction(
+    orm,
+    async (client) => {
       await tuneImportTransaction(client);
-      const current = await lockImportJob(client, job.id);
-      if (!current || current.status !== 'running' || !current.state) return 'finished' as const;
-      if (current.cancelRequested) {
-        await finishImportJob(client, job.id, { status: 'cancelled', exactTotal: false });
-        await client.query(`drop table if exists ${table}`);
-        return 'finished' as const;
-      }
-      const items = wholeStudents(await revertChunk(client, table, current.state.sweepFrom ?? 0, CHUNK + 1), CHUNK);
-      if (!items.length) {
-        await finishImportJob(client, job.id, { status: current.counts.invalid > 0 ? 'completed_with_errors' : 'completed', exactTotal: true });
-        await client.query(`drop table if exists ${table}`);
-        return 'finished' as const;
-      }
+      if (await cancelRequested(client, id)) return 'cancelled';
+      const items = await revertChunk(client, table, chunk.after, chunk.end);
       const { counts, changes, errors, values } = restore(items, payload.force);
       if (!payload.dry_run) {
         await restoreValues(client, values);
-        await insertChanges(client, job.seq, changes);
-        await bumpRosterVersion(client);
-      } else await insertChanges(client, job.seq, changes, 'planned_changes');
-      await writeRowErrors(client, job.id, current.state.errors + 1, errors);
-      const next: ImportState = { ...current.state, errors: current.state.errors + errors.length, sweepFrom: items.at(-1)!.item };
-      await saveImportState(client, job.id, next, { counts: add(current.counts, counts), processed: current.processed + items.length });
-      return 'more' as const;
-    });
-    if (outcome === 'finished') return 'finished';
-  }
+        await insertChanges(client, seq, changes);
+      } else await insertChanges(client, seq, changes, 'planned_changes');
+      // Last, as they lock one row each that every chunk writes: the job's and the roster version's.
+      const current = await lockImportJob(client, id);
+      if (!current || current.status !== 'running' || !current.state || current.state.done.includes(chunk.k)) return 'gone';
+      await writeRowErrors(client, id, current.state.errors + 1, errors);
+      const next: ImportState = { ...current.state, errors: current.state.errors + errors.length, done: [...current.state.done, chunk.k] };
+      await saveImportState(client, id, next, { counts: add(current.counts, counts), processed: current.processed + items.length });
+      if (!payload.dry_run) await bumpRosterVersion(client);
+      return 'restored';
+    },
+    'shared',
+  );
 }
 
 /** The items of the reverted job, their conflicts marked; the revert's total is their number. */
@@ -72,7 +113,7 @@ async function plan(orm: Orm, id: string, seq: number, payload: RevertPayload, t
     const total = await planRevertItems(client, table, payload.reverts_seq);
     const later = await laterJobs(client, table, payload.reverts_seq, seq);
     if (later.length) await markConflicts(client, table, payload.reverts_seq, seq, await cancelledOut(client, later));
-    const state: ImportState = kept ?? { phase: 'planned', parts: 0, staged: 0, invalid: 0, stagedErrors: 0, errors: 0, done: [], sweepFrom: 0 };
+    const state: ImportState = kept ?? { phase: 'planned', parts: 0, staged: 0, invalid: 0, stagedErrors: 0, errors: 0, done: [] };
     await saveImportState(client, id, state);
     await client.query(`update jobs set total = $2 where id = $1`, [id, total]);
     return state;
@@ -101,18 +142,6 @@ async function cancelledOut(client: Parameters<typeof revertGraph>[0], seqs: num
     const reverts = graph.get(s)?.reverts ?? null;
     return !isLive(s) || (reverts !== null && !isLive(reverts));
   });
-}
-
-/**
- * A chunk of at most `limit` items, or one more when the next is the other value (name, email) of
- * the last item's student and line: the student counts as updated once per line (CONTRACT §6), so
- * the two are restored in one chunk.
- */
-function wholeStudents(items: RevertItem[], limit: number): RevertItem[] {
-  if (items.length <= limit) return items;
-  const [last, next] = [items[limit - 1]!, items[limit]!];
-  const sameStudent = last.attr !== 'active' && next.attr !== 'active' && last.student_id === next.student_id && last.line === next.line;
-  return sameStudent ? items : items.slice(0, limit);
 }
 
 /** What restoring a chunk of items does: their counts, their changes, the conflicts' row errors, and the values to write. */
