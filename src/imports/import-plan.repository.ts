@@ -88,13 +88,20 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
     `insert into ${t.plan} (${PLAN_COLUMNS})
      with k as (
        select ek, count(*) as n, bool_or(action = 'set') as has_set,
-              min(line) filter (where action <> 'deactivate' and name is not null) as creating_line
+              min(line) filter (where action <> 'deactivate' and name is not null) as creating_line,
+              min(line) filter (where name is not null) as first_named_line,
+              min(name) as name_min, max(name) as name_max
          from ${t.stage} where valid and ($1::int4 < 0 or part = $1) group by ek),
+     -- Students that name a pair more than once (read only if some student is named several times).
+     repeated as (
+       select ek from ${t.stage} where valid and ($1::int4 < 0 or part = $1) group by ek, ck having count(*) > 1),
      ks0 as (${students}),
      ks as materialized (${sets[0]!.any ? active : 'select * from ks0'}),
      c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id
                           from (select distinct ck from ${t.stage} where valid and ($1::int4 < 0 or part = $1)) d),
-     -- The chains of the students named several times without a set row (few): per pair, and of names.
+     -- The chains of the students named several times without a set row, per pair and of names:
+     -- needed only where a pair is named more than once or the names differ (a nightly file names
+     -- each student in several courses, each once, under one name).
      chained as (
        select r.line,
               lag(r.action) over pair as prev_action,
@@ -104,12 +111,16 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
               last_value(r.action) over (pair rows between unbounded preceding and unbounded following) <> 'deactivate' as final_active,
               bool_or(r.action <> 'deactivate') over (partition by r.ek, r.ck) as takes_source
          from ${rows} where ${theirs} and ks.n > 1 and not ks.has_set and ${live}
+                            and (ks.name_min is distinct from ks.name_max or ks.ek in (select ek from repeated))
        window pair as (partition by r.ek, r.ck order by r.line), student as (partition by r.ek order by r.line)),
      f as (
        select r.line, r.part, r.ek, r.ck, r.email, r.name, r.course, r.action, ks.n, ks.creating_line,
               ks.student_id, ks.stored_name, c.id as course_id, en.id as enrollment_id, en.active as stored_active, en.source as stored_source,
               ks.n > 1 and ks.has_set as folded, coalesce(${live}, false) as live,
-              m.names_before, coalesce(m.last_on_pair, true) as last_on_pair,
+              -- The name the student has before this row, from the rows before it (else the stored one).
+              case when m.line is not null then m.names_before[array_upper(m.names_before, 1)]
+                   when ks.n > 1 and not ks.has_set and r.line > ks.first_named_line then ks.name_min end as name_earlier,
+              coalesce(m.last_on_pair, true) as last_on_pair,
               coalesce(m.final_active, r.action <> 'deactivate') as final_active,
               coalesce(m.takes_source, r.action <> 'deactivate') as takes_source,
               en.id is not null or coalesce(m.made_before, false) as exists_before,
@@ -126,8 +137,8 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
               live and action <> 'deactivate' as applies, n > 1 as multi,
               student_id, stored_name, creates,
               live and not folded and not creates and name is not null
-                and name is distinct from coalesce(names_before[array_upper(names_before, 1)], stored_name) as renames,
-              case when not creates then coalesce(names_before[array_upper(names_before, 1)], stored_name) end as name_before,
+                and name is distinct from coalesce(name_earlier, stored_name) as renames,
+              case when not creates then coalesce(name_earlier, stored_name) end as name_before,
               course_id, enrollment_id, stored_active, stored_source,
               case when not live or folded then null
                    when action <> 'deactivate' then case when not exists_before then 'created' when not active_before then 'activated' end
