@@ -108,17 +108,18 @@ async function applyUnit(orm: Orm, job: ImportJob, t: WorkTables, parts: number[
 const SWEEP_CHUNK = 10_000;
 
 /**
- * A sync's sweep, after its rows: what is active in scope and not named by the file is looked up
- * now (so a sweep resumed after a crash finds what is left), then deactivated in chunks, each
- * counted and recorded in its own transaction.
+ * A sync's sweep, after its rows: what is active in scope and not named by the file, as this run's
+ * review found it (`reviewed`) when no command or revert has written since the plan (the rows
+ * write nothing the sweep would take), else looked up now (so a sweep resumed after a crash finds
+ * what is left); then deactivated in chunks, each counted and recorded in its own transaction.
  */
-export async function sweep(orm: Orm, job: ImportJob, t: WorkTables, state: ImportState, control: Control): Promise<RunOutcome> {
+export async function sweep(orm: Orm, job: ImportJob, t: WorkTables, state: ImportState, control: Control & { reviewed: boolean }): Promise<RunOutcome> {
   const source = job.payload.source ?? null;
   await inApplyTransaction(
     orm,
     async (client) => {
       await tuneImportTransaction(client);
-      await planSweep(client, t, syncOptionsOf(job.payload), source);
+      if (!control.reviewed || (await rosterVersion(client)) !== state.version) await planSweep(client, t, syncOptionsOf(job.payload), source);
       state.sweepFrom = 0;
       await saveImportState(client, job.id, state);
     },

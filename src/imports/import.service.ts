@@ -77,13 +77,14 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
     const staged = await step('stage', () => ensureStaged(orm, job, t, { stopping: control.stopping, rowsPerPart: control.batchRows ?? PART_ROWS }));
     if (staged === 'handed_back') return staged;
     const state = await step('plan', () => ensurePlanned(orm, job, t, staged));
-    if (!state.coursesCreated && (job.payload.dry_run || job.payload.mode === 'sync')) {
+    const reviewed = !state.coursesCreated && (job.payload.dry_run || job.payload.mode === 'sync');
+    if (reviewed) {
       const verdict = await step('review', () => reviewPlan(orm, job, t, state, (hold) => control.onHold?.(hold, job.id)));
       if (verdict === 'ended') return 'finished';
     }
     if (!state.coursesCreated) await step('courses', () => createCourses(orm, job, t, state));
     let outcome = await step('parts', () => applyParts(orm, job, t, state, { stopping: control.stopping, writers }));
-    if (outcome === 'done' && job.payload.mode === 'sync') outcome = await step('sweep', () => sweep(orm, job, t, state, { stopping: control.stopping, writers }));
+    if (outcome === 'done' && job.payload.mode === 'sync') outcome = await step('sweep', () => sweep(orm, job, t, state, { stopping: control.stopping, writers, reviewed }));
     if (outcome === 'handed_back') return 'handed_back';
     await step('finish', () => finish(orm, job, t, outcome === 'cancelled' ? 'cancelled' : null));
     return 'finished';
