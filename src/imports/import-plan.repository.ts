@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { zeroCounts, type Counts } from '../domain/counts.js';
 import type { WorkTables } from './import-work.repository.js';
-import { IMPORT_WORK_MEM } from './import.repository.js';
+import { IMPORT_WORK_MEM, WHOLE_FILE_WORK_MEM } from './import.repository.js';
 
 /**
  * The plan of an import (CONTRACT §2): each staged row with what the database holds for it and
@@ -17,9 +17,6 @@ import { IMPORT_WORK_MEM } from './import.repository.js';
  * fail (`name_required`) until the first `set`/`add` row with a name, which creates it; a
  * `deactivate` row before that changes nothing (`noop`).
  */
-
-/** PostgreSQL's memory for each hash table and sort of the whole file's plan (one statement per import). */
-const PLAN_WORK_MEM = '256MB';
 
 const PLAN_COLUMNS = `line, part, ek, ck, email, name, course, action, kind, applies, multi, student_id, stored_name, creates, renames, name_before,
   course_id, enrollment_id, stored_active, stored_source, effect, others, last_on_pair, final_active, takes_source`;
@@ -82,8 +79,8 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
   // part's statements then reads a few pages, not one page per row of the part.
   // Rows of the whole file meet the roster by hash joins: the planner's guesses for the CTEs below
   // (a fixed 200 rows) would otherwise pick a nested loop of a million index probes. Its hash
-  // tables and sort are held in memory (PLAN_WORK_MEM) rather than spilled to disk in batches.
-  if (part === null) await client.query(`set local enable_nestloop = off; set local work_mem = '${PLAN_WORK_MEM}'`);
+  // tables and sort are held in memory (WHOLE_FILE_WORK_MEM) rather than spilled to disk in batches.
+  if (part === null) await client.query(`set local enable_nestloop = off; set local work_mem = '${WHOLE_FILE_WORK_MEM}'`);
   await client.query(
     `insert into ${t.plan} (${PLAN_COLUMNS})
      with k as (

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { SyncOptions } from '../jobs/job.model.js';
 import type { WorkTables } from './import-work.repository.js';
+import { IMPORT_WORK_MEM, WHOLE_FILE_WORK_MEM } from './import.repository.js';
 
 /**
  * The sweep of a roster sync (CONTRACT §7): every enrollment that is active, in scope, and not
@@ -20,15 +21,16 @@ export async function planSweep(client: pg.ClientBase, t: WorkTables, sync: Sync
      where e.active
        and ($1::text = 'all' or e.course_id in (select c.id from courses c where lower(c.name) in (select distinct ck from ${t.stage})))
        and ($2::text is null or e.source = $2)`;
+  // One hash anti-join of the enrollments in scope with every named pair (duplicates and all: no sort).
+  await client.query(`set local work_mem = '${WHOLE_FILE_WORK_MEM}'`);
   await client.query(
     `create unlogged table ${t.sweep} as
-     with in_scope as (${inScope}),
-          named as (select distinct s.id as student_id, c.id as course_id
-                      from ${t.stage} r join students s on lower(s.email) = r.ek join courses c on lower(c.name) = r.ck)
-     select i.id, i.student_id, i.course_id from in_scope i
-      where not exists (select 1 from named n where n.student_id = i.student_id and n.course_id = i.course_id)`,
+     ${inScope}
+       and not exists (select 1 from ${t.stage} r join students s on lower(s.email) = r.ek join courses c on lower(c.name) = r.ck
+                        where s.id = e.student_id and c.id = e.course_id)`,
     [sync.scope, source],
   );
+  await client.query(`set local work_mem = '${IMPORT_WORK_MEM}'`);
   await client.query(`create index on ${t.sweep} (id)`);
   const { rows } = await client.query<{ n: string }>(`select count(*) as n from (${inScope}) i`, [sync.scope, source]);
   return { activeInScope: Number(rows[0]!.n) };

@@ -46,9 +46,12 @@ export async function copyIntoStage(client: pg.ClientBase, t: WorkTables, copyTe
   });
 }
 
-/** Indexes and analyzes the staged rows, so that the plan joins them with the roster as sets. */
+/**
+ * Indexes the staged rows by part (a part is planned again, and counted, by itself) and analyzes
+ * them, so that the whole file's plan joins them with the roster as sets.
+ */
 export async function finishStage(client: pg.ClientBase, t: WorkTables): Promise<void> {
-  await client.query(`create index on ${t.stage} (part, ek, line)`);
+  await client.query(`create index on ${t.stage} (part)`);
   await client.query(`analyze ${t.stage}`);
 }
 

@@ -96,6 +96,8 @@ export async function recordScanProgress(orm: Orm, id: string, total: number, wa
 
 /** PostgreSQL's memory for each hash table and sort of an import's statements. */
 export const IMPORT_WORK_MEM = '64MB';
+/** The same for the few statements that join the whole file with the roster (once per import): in memory, not spilled to disk in batches. */
+export const WHOLE_FILE_WORK_MEM = '256MB';
 
 /**
  * Settings for an import's transactions. No JIT: bulk-loaded tables have stale statistics, whose
