@@ -6,7 +6,6 @@ import { Migration20261127000400_job_totals } from './Migration20261127000400_jo
 import { Migration20261201000000_history_sync } from './Migration20261201000000_history_sync.js';
 import { Migration20261201000100_search } from './Migration20261201000100_search.js';
 import { Migration20261201000200_jobs_reverts_seq } from './Migration20261201000200_jobs_reverts_seq.js';
-import { Migration20261201000300_enrollments_course_index } from './Migration20261201000300_enrollments_course_index.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that the same list works under
@@ -21,5 +20,4 @@ export const migrationsList = [
   { name: 'Migration20261201000000_history_sync', class: Migration20261201000000_history_sync },
   { name: 'Migration20261201000100_search', class: Migration20261201000100_search },
   { name: 'Migration20261201000200_jobs_reverts_seq', class: Migration20261201000200_jobs_reverts_seq },
-  { name: 'Migration20261201000300_enrollments_course_index', class: Migration20261201000300_enrollments_course_index },
 ];
