@@ -1,12 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing, launchChromium } from './support/browser.js';
-import { createTestDeps, truncateAll } from './support/deps.js';
+import { browserMissing, startBrowserStack, type BrowserStack } from './support/browser.js';
 import { testConfig } from './support/env.js';
-import { exited, freePort, spawnApi, spawnWorker, waitForApi } from './support/processes.js';
 import { waitFor } from './support/wait.js';
 
 /**
@@ -60,29 +57,17 @@ describe('progress figures of the admin page (public/assets/format.js)', () => {
 
 describe.skipIf(skipBrowser)('the admin page at / and the docs at /docs, in chromium', () => {
   const config = testConfig();
-  let api: ChildProcess;
-  let worker: ChildProcess;
+  let stack: BrowserStack | undefined;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    const deps = await createTestDeps('api', config);
-    await truncateAll(deps);
-    await deps.close();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = spawnApi(config, port);
-    worker = spawnWorker(config);
-    await waitForApi(base);
+    stack = await startBrowserStack(config);
+    ({ browser, base } = stack);
     mkdirSync('coverage/console', { recursive: true });
-    browser = await launchChromium();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    for (const child of [api, worker]) child?.kill('SIGTERM');
-    await Promise.all([api, worker].filter(Boolean).map((child) => exited(child)));
-  });
+  afterAll(() => stack?.close());
 
   /** A fresh browser context (empty sessionStorage) that records every request and script error. */
   async function openPage(path: string): Promise<{ context: BrowserContext; page: Page; requests: string[]; problems: string[] }> {

@@ -7,7 +7,7 @@ import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, testConfig } from './support/env.js';
 import { cleanCsv, uploadCsv } from './support/imports.js';
 import { getJob, jobFinished, waitForJob } from './support/jobs.js';
-import { exited, spawnWorker } from './support/processes.js';
+import { exited, spawnImportWorker } from './support/processes.js';
 import { waitFor } from './support/wait.js';
 
 /**
@@ -32,13 +32,7 @@ afterAll(async () => {
 beforeEach(() => truncateAll(api));
 
 const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
-/** Starts a real worker process and waits until the imports queue sees `expected` workers. */
-const worker = async (expected: number) => {
-  const child = spawnWorker(config);
-  children.push(child);
-  await waitFor(`${expected} import worker(s) connected`, async () => (await api.queues.imports.getWorkersCount()) >= expected, { timeoutMs: 30_000 });
-  return child;
-};
+const worker = (expected: number) => spawnImportWorker(config, api.queues.imports, children, expected);
 
 /**
  * `n` rows: every 1000th has a bad email (a row error); every 100th repeats the previous row's

@@ -1,12 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing, launchChromium } from '../support/browser.js';
-import { createTestDeps, truncateAll } from '../support/deps.js';
+import { browserMissing, startBrowserStack, type BrowserStack } from '../support/browser.js';
 import { testConfig } from '../support/env.js';
-import { exited, freePort, spawnApi, spawnWorker, waitForApi } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -20,29 +17,18 @@ const SHOTS = path.resolve('coverage/console');
 describe.skipIf(skipBrowser)('the operator console, in chromium', () => {
   const config = testConfig();
   const auth = { Authorization: `Bearer ${config.adminToken}` };
-  let api: ChildProcess;
-  let worker: ChildProcess;
+  let stack: BrowserStack | undefined;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    const deps = await createTestDeps('api', config);
-    await truncateAll(deps);
-    await deps.close();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = spawnApi(config, port);
-    worker = spawnWorker(config);
+    stack = await startBrowserStack(config);
+    ({ browser, base } = stack);
     mkdirSync(SHOTS, { recursive: true });
     console.log(`console screenshots: ${SHOTS}`);
-    [browser] = await Promise.all([launchChromium(), waitForApi(base)]);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    for (const child of [api, worker]) child?.kill('SIGTERM');
-    await Promise.all([api, worker].filter(Boolean).map((child) => exited(child)));
-  });
+  afterAll(() => stack?.close());
 
   /** A job through the API, as another client (the CLI, a feed) would start it; resolves when it settles. */
   async function importCsv(csv: string, query = ''): Promise<string> {

@@ -8,8 +8,7 @@ import { expectCountsMatchChanges, expectRestored, requestRevert, rosterTables }
 import { seedRoster } from '../support/history-service.js';
 import { uploadCsv } from '../support/imports.js';
 import { getJob, jobFinished, waitForJob } from '../support/jobs.js';
-import { exited, spawnWorker } from '../support/processes.js';
-import { waitFor } from '../support/wait.js';
+import { exited, spawnImportWorker } from '../support/processes.js';
 
 /**
  * CONTRACT §6 and §5: a revert is chunked and checkpointed like an import, so a worker process
@@ -34,13 +33,7 @@ afterAll(async () => {
   await api.close();
 });
 
-/** Starts a real worker process and waits until the imports queue sees `expected` workers. */
-const worker = async (expected: number) => {
-  const child = spawnWorker(config);
-  children.push(child);
-  await waitFor(`${expected} import worker(s) connected`, async () => (await api.queues.imports.getWorkersCount()) >= expected, { timeoutMs: 30_000 });
-  return child;
-};
+const worker = (expected: number) => spawnImportWorker(config, api.queues.imports, children, expected);
 
 const MOVED = 5_000;
 const ROWS = 30_000;

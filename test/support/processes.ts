@@ -34,6 +34,22 @@ export function spawnService(
 /** `npm run start:worker`'s entry point as a real process. */
 export const spawnWorker = (config: Config): ChildProcess => spawnService('workers/main.ts', config);
 
+/**
+ * Starts a real worker process, adds it to `children` (the test file kills what is left), and
+ * waits until the imports queue sees `expected` workers.
+ */
+export async function spawnImportWorker(
+  config: Config,
+  imports: { getWorkersCount(): Promise<number> },
+  children: ChildProcess[],
+  expected: number,
+): Promise<ChildProcess> {
+  const child = spawnWorker(config);
+  children.push(child);
+  await waitFor(`${expected} import worker(s) connected`, async () => (await imports.getWorkersCount()) >= expected, { timeoutMs: 30_000 });
+  return child;
+}
+
 /** `npm run start:api`'s entry point as a real process on `port`. */
 export const spawnApi = (config: Config, port: number): ChildProcess => spawnService('src/api.ts', config, { PORT: String(port) });
 
