@@ -86,12 +86,13 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
      with k as (
        select ek, count(*) as n, bool_or(action = 'set') as has_set,
               min(line) filter (where action <> 'deactivate' and name is not null) as creating_line,
-              min(line) filter (where name is not null) as first_named_line,
-              min(name) as name_min, max(name) as name_max
+              min(line) filter (where name is not null) as first_named_line
          from ${t.stage} where valid and ($1::int4 < 0 or part = $1) group by ek),
-     -- Students that name a pair more than once (read only if some student is named several times).
-     repeated as (
-       select ek from ${t.stage} where valid and ($1::int4 < 0 or part = $1) group by ek, ck having count(*) > 1),
+     -- Of the students named several times without a set row, those whose rows carry different
+     -- names or name a pair more than once (read only if there are such students).
+     knotted as (
+       select ek from ${t.stage} where valid and ($1::int4 < 0 or part = $1) and ek in (select ek from k where n > 1 and not has_set)
+        group by ek having min(name collate "C") is distinct from max(name collate "C") or count(*) > count(distinct ck)),
      ks0 as (${students}),
      ks as materialized (${sets[0]!.any ? active : 'select * from ks0'}),
      c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id
@@ -108,15 +109,16 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
               last_value(r.action) over (pair rows between unbounded preceding and unbounded following) <> 'deactivate' as final_active,
               bool_or(r.action <> 'deactivate') over (partition by r.ek, r.ck) as takes_source
          from ${rows} where ${theirs} and ks.n > 1 and not ks.has_set and ${live}
-                            and (ks.name_min is distinct from ks.name_max or ks.ek in (select ek from repeated))
+                            and r.ek in (select ek from knotted)
        window pair as (partition by r.ek, r.ck order by r.line), student as (partition by r.ek order by r.line)),
      f as (
        select r.line, r.part, r.ek, r.ck, r.email, r.name, r.course, r.action, ks.n, ks.creating_line,
               ks.student_id, ks.stored_name, c.id as course_id, en.id as enrollment_id, en.active as stored_active, en.source as stored_source,
               ks.n > 1 and ks.has_set as folded, coalesce(${live}, false) as live,
-              -- The name the student has before this row, from the rows before it (else the stored one).
+              -- The name the student has before this row, from the rows before it (else the stored one);
+              -- a student of one name has it after its first named row (what a row without one carries is unused).
               case when m.line is not null then m.names_before[array_upper(m.names_before, 1)]
-                   when ks.n > 1 and not ks.has_set and r.line > ks.first_named_line then ks.name_min end as name_earlier,
+                   when ks.n > 1 and not ks.has_set and r.line > ks.first_named_line then r.name end as name_earlier,
               coalesce(m.last_on_pair, true) as last_on_pair,
               coalesce(m.final_active, r.action <> 'deactivate') as final_active,
               coalesce(m.takes_source, r.action <> 'deactivate') as takes_source,
