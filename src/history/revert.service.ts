@@ -1,4 +1,5 @@
-import { zeroCounts, type Counts } from '../domain/counts.js';
+import { sideBySide } from '../async/side-by-side.js';
+import { addCounts, zeroCounts } from '../domain/counts.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
 import type { Orm } from '../db/orm.js';
 import { bumpRosterVersion } from '../db/roster-version.repository.js';
@@ -40,24 +41,11 @@ export async function runRevert(orm: Orm, jobId: string, control: Control): Prom
   // one chunk after another by a revert from before chunks ran side by side.
   const ends = await inTransaction(orm, (client) => chunkEnds(client, table, state.sweepFrom ?? 0, CHUNK));
   const todo = ends.map((end, k) => ({ k, after: k === 0 ? (state.sweepFrom ?? 0) : ends[k - 1]!, end })).filter((c) => !state.done.includes(c.k));
-  let next = 0;
-  let stop: 'cancelled' | 'handed_back' | 'gone' | null = null;
-  let failure: unknown = null;
-  const writer = async () => {
-    while (!stop && failure === null && next < todo.length) {
-      if (control.stopping()) stop = 'handed_back';
-      else {
-        try {
-          const outcome = await restoreChunk(orm, job.id, job.seq, payload, table, todo[next++]!);
-          if (outcome !== 'restored') stop ??= outcome;
-        } catch (err) {
-          failure ??= err;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, control.writers ?? 1) }, writer));
-  if (failure !== null) throw failure;
+  const stop = await sideBySide(todo, control.writers ?? 1, async (chunk) => {
+    if (control.stopping()) return 'handed_back';
+    const outcome = await restoreChunk(orm, job.id, job.seq, payload, table, chunk);
+    return outcome === 'restored' ? null : outcome;
+  });
   if (stop === 'handed_back') return 'handed_back';
   await inTransaction(orm, async (client) => {
     const current = await lockImportJob(client, job.id);
@@ -98,7 +86,7 @@ async function restoreChunk(
       if (!current || current.status !== 'running' || !current.state || current.state.done.includes(chunk.k)) return 'gone';
       await writeRowErrors(client, id, current.state.errors + 1, errors);
       const next: ImportState = { ...current.state, errors: current.state.errors + errors.length, done: [...current.state.done, chunk.k] };
-      await saveImportState(client, id, next, { counts: add(current.counts, counts), processed: current.processed + items.length });
+      await saveImportState(client, id, next, { counts: addCounts(current.counts, counts), processed: current.processed + items.length });
       if (!payload.dry_run) await bumpRosterVersion(client);
       return 'restored';
     },
@@ -183,8 +171,6 @@ function restore(items: RevertItem[], force: boolean) {
   }
   return { counts, changes, errors, values };
 }
-
-const add = (a: Counts, b: Counts): Counts => Object.fromEntries(Object.keys(a).map((k) => [k, a[k as keyof Counts] + b[k as keyof Counts]])) as Counts;
 
 async function tableExists(orm: Orm, table: string): Promise<boolean> {
   return inTransaction(orm, async (client) => (await client.query<{ ok: boolean }>(`select to_regclass($1) is not null as ok`, [table])).rows[0]!.ok);

@@ -1,3 +1,4 @@
+import { sideBySide } from '../async/side-by-side.js';
 import { addCounts } from '../domain/counts.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
 import type { Orm } from '../db/orm.js';
@@ -56,23 +57,11 @@ export async function applyParts(orm: Orm, job: ImportJob, t: WorkTables, state:
   const planned = new Set(work.map((w) => w.part));
   for (let p = 0; p < state.parts; p++) if (!planned.has(p)) work.push({ part: p, rows: 0, work: 0 });
   work.sort((a, b) => a.part - b.part);
-  const todo = unitsOf(work, state.done);
-  let next = 0;
-  let stop: Exclude<RunOutcome, 'done'> | null = null;
-  let failure: unknown = null;
-  const writer = async () => {
-    while (!stop && failure === null && next < todo.length) {
-      const unit = todo[next++]!;
-      try {
-        const outcome = await applyUnit(orm, job, t, unit, state.version!, control);
-        if (outcome !== 'applied') stop ??= outcome;
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, control.writers) }, writer));
-  if (failure !== null) throw failure;
+  const units = unitsOf(work, state.done);
+  const stop = await sideBySide(units, control.writers, async (unit) => {
+    const outcome = await applyUnit(orm, job, t, unit, state.version!, control);
+    return outcome === 'applied' ? null : outcome;
+  });
   return stop ?? 'done';
 }
 
