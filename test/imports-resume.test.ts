@@ -1,13 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Deps } from '../src/process/deps.js';
-import { createApp, type App } from '../src/http/app.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { JobView } from '../src/jobs/job-view.js';
 import { createTestDeps, truncateAll } from './support/deps.js';
 import { ADMIN, testConfig } from './support/env.js';
 import { cleanCsv, uploadCsv } from './support/imports.js';
 import { getJob, jobFinished, waitForJob } from './support/jobs.js';
-import { exited, spawnImportWorker } from './support/processes.js';
+import { exited, workerProcesses } from './support/processes.js';
 import { waitFor } from './support/wait.js';
 
 /**
@@ -16,23 +13,10 @@ import { waitFor } from './support/wait.js';
  */
 
 const config = testConfig();
-let api: Deps;
-let app: App;
-const children: ChildProcess[] = [];
+const procs = workerProcesses(config);
+beforeEach(() => truncateAll(procs.api));
 
-beforeAll(async () => {
-  api = await createTestDeps('api', config);
-  app = createApp(api);
-});
-afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await api.queues.imports.obliterate({ force: true }).catch(() => {});
-  await api.close();
-});
-beforeEach(() => truncateAll(api));
-
-const sql = <T = any>(q: string, params: unknown[] = []) => api.orm.em.getConnection().execute<T[]>(q, params);
-const worker = (expected: number) => spawnImportWorker(config, api.queues.imports, children, expected);
+const sql = <T = any>(q: string, params: unknown[] = []) => procs.api.orm.em.getConnection().execute<T[]>(q, params);
 
 /**
  * `n` rows: every 1000th has a bad email (a row error); every 100th repeats the previous row's
@@ -81,18 +65,18 @@ async function expectExactlyOnce(job: JobView, expected: ReturnType<typeof roste
 describe('a worker killed with SIGKILL mid-import', () => {
   it('another worker finishes the import from the last checkpoint: exact counts, nothing doubled', async () => {
     const { csv, counts } = rosterWithDuplicatesAndErrors(100_000);
-    const first = await worker(1);
-    const res = await uploadCsv(app, csv);
+    const first = await procs.worker(1);
+    const res = await uploadCsv(procs.app, csv);
     expect(res.status).toBe(202);
     const id = res.body.job_id;
 
     // While it runs, progress moves at least once a second.
-    let last = await waitForJob(app, id, (j) => j.progress.processed > 0, { timeoutMs: 60_000 });
+    let last = await waitForJob(procs.app, id, (j) => j.progress.processed > 0, { timeoutMs: 60_000 });
     let lastChange = Date.now();
     let longestGap = 0;
     await waitFor('25,000 rows processed', async () => {
       if (last.progress.processed >= 25_000) return true;
-      const now = await getJob(app, id);
+      const now = await getJob(procs.app, id);
       expect(now.status).toBe('running');
       if (now.progress.processed !== last.progress.processed) {
         longestGap = Math.max(longestGap, Date.now() - lastChange);
@@ -107,11 +91,11 @@ describe('a worker killed with SIGKILL mid-import', () => {
 
     first.kill('SIGKILL');
     expect(await exited(first)).toBe('SIGKILL');
-    const atKill = (await getJob(app, id)).progress.processed;
+    const atKill = (await getJob(procs.app, id)).progress.processed;
     expect(atKill).toBeLessThan(100_000);
 
-    const second = await worker(1);
-    const job = await waitForJob(app, id, jobFinished, { timeoutMs: 90_000 });
+    const second = await procs.worker(1);
+    const job = await waitForJob(procs.app, id, jobFinished, { timeoutMs: 90_000 });
     await expectExactlyOnce(job, counts);
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
@@ -122,24 +106,24 @@ describe('a worker stopped with SIGTERM mid-import', () => {
   it('hands the import back at the next batch boundary and another worker continues at once', async () => {
     // Big enough that the import is still running once a second worker process is up, even on a busy machine.
     const { csv, counts } = rosterWithDuplicatesAndErrors(200_000);
-    const first = await worker(1);
-    const res = await uploadCsv(app, csv);
+    const first = await procs.worker(1);
+    const res = await uploadCsv(procs.app, csv);
     const id = res.body.job_id;
-    await waitForJob(app, id, (j) => j.progress.processed >= 2_000, { timeoutMs: 60_000 });
+    await waitForJob(procs.app, id, (j) => j.progress.processed >= 2_000, { timeoutMs: 60_000 });
     // The second worker is connected and idle, ready to take the job when it is handed back.
-    const second = await worker(2);
-    expect((await getJob(app, id)).status).toBe('running');
+    const second = await procs.worker(2);
+    expect((await getJob(procs.app, id)).status).toBe('running');
 
     const stoppedAt = Date.now();
     first.kill('SIGTERM');
     expect(await exited(first)).toBe(0);
-    const handedBack = (await getJob(app, id)).progress.processed;
+    const handedBack = (await getJob(procs.app, id)).progress.processed;
     expect(handedBack).toBeLessThan(200_000);
     // Taken over without waiting for a stalled-job check (lock 10 s + check every 5 s).
-    await waitForJob(app, id, (j) => j.progress.processed > handedBack || jobFinished(j), { timeoutMs: 6_000 });
+    await waitForJob(procs.app, id, (j) => j.progress.processed > handedBack || jobFinished(j), { timeoutMs: 6_000 });
     expect(Date.now() - stoppedAt).toBeLessThan(8_000);
 
-    const job = await waitForJob(app, id, jobFinished, { timeoutMs: 60_000 });
+    const job = await waitForJob(procs.app, id, jobFinished, { timeoutMs: 60_000 });
     await expectExactlyOnce(job, counts);
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
@@ -155,14 +139,14 @@ describe('a whole-file check cut short (worker killed while checking)', () => {
       // Accepted while no worker runs; then made to look like a check that wrote an estimate and died.
       // Over one stored chunk (1 MiB), so the rows read first could be applied before the break is seen.
       const csv = `${cleanCsv(60_000)}"broken@x.edu,Art,Broken\n`;
-      const res = await uploadCsv(app, csv);
+      const res = await uploadCsv(procs.app, csv);
       expect(res.status).toBe(202);
       const id = res.body.job_id as string;
       await sql(`update jobs set status = 'running', total = 3 where id = ?`, [id]);
       const importer = createImportWorker(workerDeps, { batchRows: 1_000 });
       const relay = startRelay(workerDeps);
       try {
-        const job = await waitForJob(app, id);
+        const job = await waitForJob(procs.app, id);
         expect(job).toMatchObject({ status: 'failed', error: { code: 'csv_syntax' }, counts: { rows: 0 }, progress: { processed: 0 } });
       } finally {
         await Promise.all([importer.close(), relay.close()]);
@@ -176,9 +160,9 @@ describe('a whole-file check cut short (worker killed while checking)', () => {
 
 describe('an import cancelled before any worker took it', () => {
   it('is never applied, and its stored file is freed (size and hash kept)', async () => {
-    const res = await uploadCsv(app, cleanCsv(5));
+    const res = await uploadCsv(procs.app, cleanCsv(5));
     const id = res.body.job_id as string;
-    const cancel = await app.request(`/api/v1/jobs/${id}/cancel`, { method: 'POST', headers: ADMIN });
+    const cancel = await procs.app.request(`/api/v1/jobs/${id}/cancel`, { method: 'POST', headers: ADMIN });
     expect(await cancel.json()).toMatchObject({ status: 'cancelled' });
     expect(await sql(`select count(*)::int as n from upload_chunks c join uploads u on u.id = c.upload_id where u.job_id = ?`, [id])).toEqual([{ n: 0 }]);
     expect(await sql(`select size_bytes is not null and sha256 is not null as kept from uploads where job_id = ?`, [id])).toEqual([{ kept: true }]);
@@ -188,10 +172,10 @@ describe('an import cancelled before any worker took it', () => {
 describe('PostgreSQL dropping every connection mid-import (as in a restart)', () => {
   it('the worker retries and finishes from the last checkpoint: exact counts, nothing doubled', async () => {
     const { csv, counts } = rosterWithDuplicatesAndErrors(60_000);
-    const child = await worker(1);
-    const res = await uploadCsv(app, csv);
+    const child = await procs.worker(1);
+    const res = await uploadCsv(procs.app, csv);
     const id = res.body.job_id as string;
-    await waitForJob(app, id, (j) => j.progress.processed >= 5_000, { timeoutMs: 60_000 });
+    await waitForJob(procs.app, id, (j) => j.progress.processed >= 5_000, { timeoutMs: 60_000 });
 
     // Every other session of the database goes: the worker's, and ours (the pool recovers).
     const pg = (await import('pg')).default;
@@ -212,7 +196,7 @@ describe('PostgreSQL dropping every connection mid-import (as in a restart)', ()
     }
     // Our own pool may hand out a dead connection once before it notices.
     await waitFor('the API to read again', async () => {
-      const r = await app.request(`/api/v1/jobs/${id}`, { headers: ADMIN });
+      const r = await procs.app.request(`/api/v1/jobs/${id}`, { headers: ADMIN });
       if (r.status === 200) job = (await r.json()) as JobView;
       return r.status === 200;
     }, { timeoutMs: 10_000, everyMs: 100 });

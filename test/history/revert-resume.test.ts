@@ -1,14 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/http/app.js';
-import type { Deps } from '../../src/process/deps.js';
-import { createTestDeps, truncateAll } from '../support/deps.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { truncateAll } from '../support/deps.js';
 import { testConfig } from '../support/env.js';
 import { expectCountsMatchChanges, expectRestored, requestRevert, rosterTables } from '../support/history.js';
 import { seedRoster } from '../support/history-service.js';
 import { uploadCsv } from '../support/imports.js';
 import { getJob, jobFinished, waitForJob } from '../support/jobs.js';
-import { exited, spawnImportWorker } from '../support/processes.js';
+import { exited, workerProcesses } from '../support/processes.js';
 
 /**
  * CONTRACT §6 and §5: a revert is chunked and checkpointed like an import, so a worker process
@@ -17,23 +14,8 @@ import { exited, spawnImportWorker } from '../support/processes.js';
  */
 
 const config = testConfig();
-let api: Deps;
-let app: App;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  api = await createTestDeps('api', config);
-  app = createApp(api);
-  await truncateAll(api);
-});
-afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await api.queues.imports.obliterate({ force: true }).catch(() => {});
-  await api.queues.commands.obliterate({ force: true }).catch(() => {});
-  await api.close();
-});
-
-const worker = (expected: number) => spawnImportWorker(config, api.queues.imports, children, expected);
+const procs = workerProcesses(config);
+beforeAll(() => truncateAll(procs.api));
 
 const MOVED = 5_000;
 const ROWS = 30_000;
@@ -44,42 +26,42 @@ describe('a revert killed with SIGKILL mid-way (CONTRACT §6)', () => {
   it('is resumed by another worker: exact tables, counts and history', async () => {
     // 5,000 students from before, each in an "Old" course; the import renames and moves them (set)
     // and creates 25,000 more: 40,000 values for the revert to restore, in chunks of 10,000.
-    await seedRoster(api, Array.from({ length: MOVED }, (_, i) => ({ email: `student${i}@x.edu`, name: `Student ${i}`, course: `Old ${i % 10}` })));
-    const before = await rosterTables(api);
+    await seedRoster(procs.api, Array.from({ length: MOVED }, (_, i) => ({ email: `student${i}@x.edu`, name: `Student ${i}`, course: `Old ${i % 10}` })));
+    const before = await rosterTables(procs.api);
     const lines = ['name,email,course_name'];
     for (let i = 0; i < ROWS; i++) lines.push(`${i < MOVED ? 'Renamed' : 'Student'} ${i},student${i}@x.edu,New ${i % 10}`);
 
-    const first = await worker(1);
-    const upload = await uploadCsv(app, `${lines.join('\n')}\n`);
+    const first = await procs.worker(1);
+    const upload = await uploadCsv(procs.app, `${lines.join('\n')}\n`);
     expect(upload.status).toBe(202);
-    const imported = await waitForJob(app, upload.body.job_id, jobFinished, { timeoutMs: 120_000, everyMs: 200 });
+    const imported = await waitForJob(procs.app, upload.body.job_id, jobFinished, { timeoutMs: 120_000, everyMs: 200 });
     expect(imported).toMatchObject({
       status: 'completed',
       counts: { rows: ROWS, students_created: ROWS - MOVED, students_updated: MOVED, enrollments_created: ROWS, enrollments_deactivated: MOVED },
     });
 
-    const res = await requestRevert(app, imported.id);
+    const res = await requestRevert(procs.app, imported.id);
     expect(res.status).toBe(202);
     const id = res.body.job_id as string;
     // Killed once a chunk has committed and before the last.
-    await waitForJob(app, id, (j) => j.progress.processed >= 10_000 || jobFinished(j), { timeoutMs: 60_000 });
+    await waitForJob(procs.app, id, (j) => j.progress.processed >= 10_000 || jobFinished(j), { timeoutMs: 60_000 });
     first.kill('SIGKILL');
     expect(await exited(first)).toBe('SIGKILL');
-    const atKill = await getJob(app, id);
+    const atKill = await getJob(procs.app, id);
     expect(atKill).toMatchObject({ status: 'running', progress: { total: ITEMS } });
     expect(atKill.progress.processed).toBeLessThan(atKill.progress.total!);
 
-    const second = await worker(1);
-    const revert = await waitForJob(app, id, jobFinished, { timeoutMs: 90_000, everyMs: 200 });
+    const second = await procs.worker(1);
+    const revert = await waitForJob(procs.app, id, jobFinished, { timeoutMs: 90_000, everyMs: 200 });
     expect(revert).toMatchObject({
       status: 'completed',
       progress: { processed: ITEMS, total: ITEMS },
       counts: { rows: ITEMS, valid: ITEMS, invalid: 0, students_created: 0, students_updated: MOVED, enrollments_created: 0, enrollments_activated: MOVED, enrollments_deactivated: ROWS, unchanged: 0 },
     });
-    expect(expectRestored(before, await rosterTables(api))).toEqual({ students: ROWS - MOVED, enrollments: ROWS });
-    const changes = await expectCountsMatchChanges(app, revert);
+    expect(expectRestored(before, await rosterTables(procs.api))).toEqual({ students: ROWS - MOVED, enrollments: ROWS });
+    const changes = await expectCountsMatchChanges(procs.app, revert);
     expect(new Set(changes.map((c) => `${c.kind}:${c.student_id}:${c.course_id}`)).size).toBe(ITEMS);
-    await expectCountsMatchChanges(app, imported);
+    await expectCountsMatchChanges(procs.app, imported);
 
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { createApp, type App } from '../../src/http/app.js';
+import type { Deps } from '../../src/process/deps.js';
 import type { Config } from '../../src/process/config.js';
+import { createTestDeps } from './deps.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -34,20 +38,37 @@ export function spawnService(
 /** `npm run start:worker`'s entry point as a real process. */
 export const spawnWorker = (config: Config): ChildProcess => spawnService('workers/main.ts', config);
 
+/** What a test file that starts real worker processes works with (workerProcesses). */
+export type WorkerProcesses = { api: Deps; app: App; worker(expected: number): Promise<ChildProcess> };
+
 /**
- * Starts a real worker process, adds it to `children` (the test file kills what is left), and
- * waits until the imports queue sees `expected` workers.
+ * For a test file that starts, and kills, real worker processes: the API's deps and app in this
+ * process, made before the file's tests, and `worker(expected)`, which starts a worker process and
+ * waits until the imports queue sees `expected` workers. After the file's tests the workers still
+ * running are killed, the queues obliterated and the deps closed.
  */
-export async function spawnImportWorker(
-  config: Config,
-  imports: { getWorkersCount(): Promise<number> },
-  children: ChildProcess[],
-  expected: number,
-): Promise<ChildProcess> {
-  const child = spawnWorker(config);
-  children.push(child);
-  await waitFor(`${expected} import worker(s) connected`, async () => (await imports.getWorkersCount()) >= expected, { timeoutMs: 30_000 });
-  return child;
+export function workerProcesses(config: Config): WorkerProcesses {
+  const children: ChildProcess[] = [];
+  const procs = {
+    async worker(expected: number) {
+      const child = spawnWorker(config);
+      children.push(child);
+      await waitFor(`${expected} import worker(s) connected`, async () => (await procs.api.queues.imports.getWorkersCount()) >= expected, { timeoutMs: 30_000 });
+      return child;
+    },
+  } as WorkerProcesses;
+  beforeAll(async () => {
+    procs.api = await createTestDeps('api', config);
+    procs.app = createApp(procs.api);
+  });
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (!procs.api) return;
+    await procs.api.queues.imports.obliterate({ force: true }).catch(() => {});
+    await procs.api.queues.commands.obliterate({ force: true }).catch(() => {});
+    await procs.api.close();
+  });
+  return procs;
 }
 
 /** `npm run start:api`'s entry point as a real process on `port`. */
