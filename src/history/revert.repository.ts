@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { WORK_SCHEMA } from '../imports/import-work.repository.js';
+import { byKeyProbes } from '../db/key-probes.js';
 
 /**
  * The SQL of a revert (CONTRACT §6). The job to revert changed some values, each an "item": a
@@ -124,24 +125,26 @@ export async function restoreValues(
   client: pg.ClientBase,
   values: { names: Array<[number, string]>; emails: Array<[number, string]>; active: Array<[number, number, boolean]> },
 ): Promise<void> {
-  if (values.names.length) {
-    await client.query(`update students s set name = v.name, updated_at = now() from unnest($1::int8[], $2::text[]) as v(id, name) where s.id = v.id`, [
-      values.names.map((v) => v[0]),
-      values.names.map((v) => v[1]),
-    ]);
-  }
-  if (values.emails.length) {
-    await client.query(`update students s set email = v.email, updated_at = now() from unnest($1::int8[], $2::text[]) as v(id, email) where s.id = v.id`, [
-      values.emails.map((v) => v[0]),
-      values.emails.map((v) => v[1]),
-    ]);
-  }
-  if (values.active.length) {
-    await client.query(
-      `update course_enrollments e set active = v.active, updated_at = now()
-         from unnest($1::int8[], $2::int8[], $3::boolean[]) as v(student_id, course_id, active)
-        where e.student_id = v.student_id and e.course_id = v.course_id`,
-      [values.active.map((v) => v[0]), values.active.map((v) => v[1]), values.active.map((v) => v[2])],
-    );
-  }
+  await byKeyProbes(client, async () => {
+    if (values.names.length) {
+      await client.query(`update students s set name = v.name, updated_at = now() from unnest($1::int8[], $2::text[]) as v(id, name) where s.id = v.id`, [
+        values.names.map((v) => v[0]),
+        values.names.map((v) => v[1]),
+      ]);
+    }
+    if (values.emails.length) {
+      await client.query(`update students s set email = v.email, updated_at = now() from unnest($1::int8[], $2::text[]) as v(id, email) where s.id = v.id`, [
+        values.emails.map((v) => v[0]),
+        values.emails.map((v) => v[1]),
+      ]);
+    }
+    if (values.active.length) {
+      await client.query(
+        `update course_enrollments e set active = v.active, updated_at = now()
+           from unnest($1::int8[], $2::int8[], $3::boolean[]) as v(student_id, course_id, active)
+          where e.student_id = v.student_id and e.course_id = v.course_id`,
+        [values.active.map((v) => v[0]), values.active.map((v) => v[1]), values.active.map((v) => v[2])],
+      );
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { byKeyProbes } from '../db/key-probes.js';
 import type { WorkTables } from './import-work.repository.js';
 
 /**
@@ -31,28 +32,30 @@ export async function applyPlannedParts(
       where p.part = any($1::int4[]) and p.effect = 'created' order by p.line`,
     [parts, job.seq, job.source],
   );
-  await client.query(
-    `update students s set name = f.name, updated_at = now()
-       from (select distinct on (ek) ${STUDENT_ID} as student_id, name from ${t.plan} p where part = any($1::int4[]) and renames order by ek, line desc) f
-      where s.id = f.student_id`,
-    [parts],
-  );
-  // Existing pairs: the last row of a pair decides its state; a source change alone is no change.
-  await client.query(
-    `update course_enrollments e set active = p.final_active,
-            source = case when p.takes_source then $2 else e.source end,
-            updated_at = case when e.active <> p.final_active then now() else e.updated_at end
-       from ${t.plan} p
-      where p.part = any($1::int4[]) and p.kind = 'applied' and p.last_on_pair and e.id = p.enrollment_id
-        and (e.active <> p.final_active or (p.takes_source and e.source is distinct from $2))`,
-    [parts, job.source],
-  );
-  await client.query(
-    `update course_enrollments set active = false, updated_at = now()
-      where active and id = any(array(select unnest(others) from ${t.plan} where part = any($1::int4[]) and cardinality(others) > 0))`,
-    [parts],
-  );
-  await recordPlannedChanges(client, t, parts, job.seq, 'changes');
+  await byKeyProbes(client, async () => {
+    await client.query(
+      `update students s set name = f.name, updated_at = now()
+         from (select distinct on (ek) ${STUDENT_ID} as student_id, name from ${t.plan} p where part = any($1::int4[]) and renames order by ek, line desc) f
+        where s.id = f.student_id`,
+      [parts],
+    );
+    // Existing pairs: the last row of a pair decides its state; a source change alone is no change.
+    await client.query(
+      `update course_enrollments e set active = p.final_active,
+              source = case when p.takes_source then $2 else e.source end,
+              updated_at = case when e.active <> p.final_active then now() else e.updated_at end
+         from ${t.plan} p
+        where p.part = any($1::int4[]) and p.kind = 'applied' and p.last_on_pair and e.id = p.enrollment_id
+          and (e.active <> p.final_active or (p.takes_source and e.source is distinct from $2))`,
+      [parts, job.source],
+    );
+    await client.query(
+      `update course_enrollments set active = false, updated_at = now()
+        where active and id = any(array(select unnest(others) from ${t.plan} where part = any($1::int4[]) and cardinality(others) > 0))`,
+      [parts],
+    );
+    await recordPlannedChanges(client, t, parts, job.seq, 'changes');
+  });
 }
 
 /**
