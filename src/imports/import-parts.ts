@@ -74,7 +74,7 @@ async function applyUnit(orm: Orm, job: ImportJob, t: WorkTables, parts: number[
       await tuneImportTransaction(client);
       if (await cancelRequested(client, job.id)) return 'cancelled';
       if ((await rosterVersion(client)) !== version) {
-        for (const part of parts) await planRows(client, t, part, job.payload.source ?? null);
+        for (const part of parts) await planRows(client, t, { part }, job.payload.source ?? null);
         await createPlannedCourses(client, t, parts);
       }
       const source = { seq: job.seq, source: job.payload.source ?? null };

@@ -36,30 +36,39 @@ export async function createPlan(client: pg.ClientBase, t: WorkTables): Promise<
 }
 
 /**
- * Plans the staged rows of `part` (every part when null) into the plan table, replacing what it
- * held for them: the state they meet is the database's as this transaction sees it. A quiet row
- * (valid, changing nothing and writing nothing, most rows of a nightly sync or a re-run) is left
- * out: it is counted from the stage table (summarizePlan). The last row of a stored pair is quiet
+ * Which staged rows a plan covers: one part (planned again inside its transaction), or a slice of
+ * the whole file, the parts `p` with `p % of = slice` (the whole file is planned as `of` slices
+ * side by side; its students are disjoint, so each slice is planned as if it were the file).
+ */
+export type PlanScope = { part: number } | { slice: number; of: number };
+
+/**
+ * Plans the staged rows of `rows` into the plan table, replacing what it held for a part: the
+ * state they meet is the database's as this transaction sees it. A quiet row (valid, changing
+ * nothing and writing nothing, most rows of a nightly sync or a re-run) is left out: it is counted
+ * from the stage table (summarizePlan). The last row of a stored pair is quiet
  * only if the pair ends as stored: its state, and its source (`source`, the import's) when the
  * rows take the pair over.
  */
-export async function planRows(client: pg.ClientBase, t: WorkTables, part: number | null, source: string | null): Promise<void> {
-  const which = part === null ? -1 : part;
-  if (part !== null) await client.query(`delete from ${t.plan} where part = $1`, [part]);
+export async function planRows(client: pg.ClientBase, t: WorkTables, rows: PlanScope, source: string | null): Promise<void> {
+  const whole = !('part' in rows);
+  // The staged rows planned, as SQL (both numbers are integers of ours).
+  const mine =
+    'part' in rows ? (alias: string) => `${alias}part = ${Math.trunc(rows.part)}` : (alias: string) => `${alias}part % ${Math.trunc(rows.of)} = ${Math.trunc(rows.slice)}`;
+  if (!whole) await client.query(`delete from ${t.plan} where ${mine('')}`);
   // The whole file meets the roster as joins of sets; one part (a few thousand rows, planned again
   // inside its transaction) by index probes, whatever the statistics of tables that grew since.
   const students =
-    part === null
+    whole
       ? `select k.*, st.id as student_id, st.name as stored_name from k left join students st on lower(st.email) = k.ek`
       : `select k.*, st.id as student_id, st.name as stored_name from k left join lateral (select id, name from students where lower(email) = k.ek limit 1) st on true`;
   // A `set` row deactivates its student's other active enrollments: looked up for the rows of
   // students with more active enrollments than the row's own pair (few), counted for the others.
   const { rows: sets } = await client.query<{ any: boolean }>(
-    `select exists (select 1 from ${t.stage} where valid and action = 'set' and ($1::int4 < 0 or part = $1)) as any`,
-    [which],
+    `select exists (select 1 from ${t.stage} where valid and action = 'set' and ${mine('')}) as any`,
   );
   const active =
-    part === null
+    whole
       ? `select ks0.*, coalesce(a.n, 0) as active_n from ks0 left join (select student_id, count(*) as n from course_enrollments where active group by student_id) a using (student_id)`
       : `select ks0.*, (select count(*) from course_enrollments where student_id = ks0.student_id and active) as active_n from ks0`;
   const others = sets[0]!.any
@@ -68,11 +77,11 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
             else '{}' end`
     : `'{}'::int8[]`;
   const enrollment =
-    part === null
+    whole
       ? `left join course_enrollments en on en.student_id = ks.student_id and en.course_id = c.id`
       : `left join lateral (select id, active, source from course_enrollments where student_id = ks.student_id and course_id = c.id) en on true`;
-  const rows = `${t.stage} r join ks using (ek) left join c using (ck)`;
-  const theirs = `r.valid and ($1::int4 < 0 or r.part = $1)`;
+  const named = `${t.stage} r join ks using (ek) left join c using (ck)`;
+  const theirs = `r.valid and ${mine('r.')}`;
   // A row meets the roster as the student it names exists then: before the file, or since its creating row.
   const live = `(ks.student_id is not null or r.line >= ks.creating_line)`;
   // The whole file's plan is written part by part, so that a part's rows share pages: each of a
@@ -80,23 +89,23 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
   // Rows of the whole file meet the roster by hash joins: the planner's guesses for the CTEs below
   // (a fixed 200 rows) would otherwise pick a nested loop of a million index probes. Its hash
   // tables and sort are held in memory (WHOLE_FILE_WORK_MEM) rather than spilled to disk in batches.
-  if (part === null) await client.query(`set local enable_nestloop = off; set local work_mem = '${WHOLE_FILE_WORK_MEM}'`);
+  if (whole) await client.query(`set local enable_nestloop = off; set local work_mem = '${WHOLE_FILE_WORK_MEM}'`);
   await client.query(
     `insert into ${t.plan} (${PLAN_COLUMNS})
      with k as (
        select ek, count(*) as n, bool_or(action = 'set') as has_set,
               min(line) filter (where action <> 'deactivate' and name is not null) as creating_line,
               min(line) filter (where name is not null) as first_named_line
-         from ${t.stage} where valid and ($1::int4 < 0 or part = $1) group by ek),
+         from ${t.stage} where valid and ${mine('')} group by ek),
      -- Of the students named several times without a set row, those whose rows carry different
      -- names or name a pair more than once (read only if there are such students).
      knotted as (
-       select ek from ${t.stage} where valid and ($1::int4 < 0 or part = $1) and ek in (select ek from k where n > 1 and not has_set)
+       select ek from ${t.stage} where valid and ${mine('')} and ek in (select ek from k where n > 1 and not has_set)
         group by ek having min(name collate "C") is distinct from max(name collate "C") or count(*) > count(distinct ck)),
      ks0 as (${students}),
      ks as materialized (${sets[0]!.any ? active : 'select * from ks0'}),
      c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id
-                          from (select distinct ck from ${t.stage} where valid and ($1::int4 < 0 or part = $1)) d),
+                          from (select distinct ck from ${t.stage} where valid and ${mine('')}) d),
      -- The chains of the students named several times without a set row, per pair and of names:
      -- needed only where a pair is named more than once or the names differ (a nightly file names
      -- each student in several courses, each once, under one name).
@@ -108,7 +117,7 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
               lead(r.line) over pair is null as last_on_pair,
               last_value(r.action) over (pair rows between unbounded preceding and unbounded following) <> 'deactivate' as final_active,
               bool_or(r.action <> 'deactivate') over (partition by r.ek, r.ck) as takes_source
-         from ${rows} where ${theirs} and ks.n > 1 and not ks.has_set and ${live}
+         from ${named} where ${theirs} and ks.n > 1 and not ks.has_set and ${live}
                             and r.ek in (select ek from knotted)
        window pair as (partition by r.ek, r.ck order by r.line), student as (partition by r.ek order by r.line)),
      f as (
@@ -148,15 +157,16 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, part: numbe
      select ${PLAN_COLUMNS} from p
       where not (kind in ('applied', 'noop') and not creates and not renames and effect is null and cardinality(others) = 0
                  and not (last_on_pair and enrollment_id is not null
-                          and (final_active is distinct from stored_active or (takes_source and stored_source is distinct from $2))))
-      ${part === null ? 'order by part, line' : ''}`,
-    [which, source],
+                          and (final_active is distinct from stored_active or (takes_source and stored_source is distinct from $1))))
+      ${whole ? 'order by part, line' : ''}`,
+    [source],
   );
-  if (part === null) {
-    await client.query(`set local enable_nestloop = on; set local work_mem = '${IMPORT_WORK_MEM}'`);
-    // A fresh table's statistics: the parts' statements join it with the roster.
-    await client.query(`analyze ${t.plan}`);
-  }
+  if (whole) await client.query(`set local enable_nestloop = on; set local work_mem = '${IMPORT_WORK_MEM}'`);
+}
+
+/** Statistics of the whole file's plan, once every slice is planned: the parts' statements join it with the roster. */
+export async function analyzePlan(client: pg.ClientBase, t: WorkTables): Promise<void> {
+  await client.query(`analyze ${t.plan}`);
 }
 
 /** What the planned rows of `parts` (every part when null) do, in the counters of CONTRACT §4; folded rows are counted by the fold. */

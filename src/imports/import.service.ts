@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { sideBySide } from '../async/side-by-side.js';
 import type { Orm } from '../db/orm.js';
 import { rosterVersion } from '../db/roster-version.repository.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
@@ -7,7 +8,7 @@ import type { FinishedStatus } from '../jobs/job.model.js';
 import type { Hold } from '../jobs/job-view.js';
 import { ImportFileError } from './csv-reader.js';
 import { applyParts, sweep } from './import-parts.js';
-import { createPlan, createPlannedCourses, planRows } from './import-plan.repository.js';
+import { analyzePlan, createPlan, createPlannedCourses, planRows } from './import-plan.repository.js';
 import { reviewPlan } from './import-review.js';
 import { ensureStaged, scanFile } from './import-stage.js';
 import { dropStaleWorkTables, dropWorkTables, workTablesOf, type WorkTables } from './import-work.repository.js';
@@ -29,9 +30,10 @@ import {
  *    syntax, row count), so a file that is not a roster fails before anything is applied.
  * 2. Stage: the file is parsed and validated once, its rows COPYed into a table of the job's own,
  *    its invalid rows reported (import-stage.ts).
- * 3. Plan: PostgreSQL compares the whole staged file with the roster as joins of sets
- *    (import-plan.repository.ts). A dry run reports the plan and ends; a roster sync checks its
- *    thresholds on it and is held for approval past one, having applied nothing (import-review.ts).
+ * 3. Plan: PostgreSQL compares the whole staged file with the roster as joins of sets, in
+ *    `writers` slices of its parts side by side (import-plan.repository.ts). A dry run reports
+ *    the plan and ends; a roster sync checks its thresholds on it and is held for approval past
+ *    one, having applied nothing (import-review.ts).
  * 4. Apply: the courses the rows create, in file order; then the parts, each a transaction that
  *    writes its students' rows and their history and checkpoints the part, several side by side
  *    (`writers`); students are independent in an import, so the parts' order does not matter
@@ -76,7 +78,7 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
     if (!job.scanned) await step('scan', () => scanFile(orm, job));
     const staged = await step('stage', () => ensureStaged(orm, job, t, { stopping: control.stopping, rowsPerPart: control.batchRows ?? PART_ROWS }));
     if (staged === 'handed_back') return staged;
-    const state = await step('plan', () => ensurePlanned(orm, job, t, staged));
+    const state = await step('plan', () => ensurePlanned(orm, job, t, staged, writers));
     const reviewed = !state.coursesCreated && (job.payload.dry_run || job.payload.mode === 'sync');
     if (reviewed) {
       const verdict = await step('review', () => reviewPlan(orm, job, t, state, (hold) => control.onHold?.(hold, job.id)));
@@ -99,15 +101,27 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
   }
 }
 
-/** The plan of the whole file, made now (again, when the work tables were lost or a held sync was approved). */
-async function ensurePlanned(orm: Orm, job: ImportJob, t: WorkTables, staged: ImportState): Promise<ImportState> {
+/**
+ * The plan of the whole file, made now (again, when the work tables were lost or a held sync was
+ * approved): `writers` slices of its parts side by side, each a transaction of its own.
+ */
+async function ensurePlanned(orm: Orm, job: ImportJob, t: WorkTables, staged: ImportState, writers: number): Promise<ImportState> {
   if (staged.phase === 'planned') return staged;
-  return inTransaction(orm, async (client) => {
-    await tuneImportTransaction(client);
-    // Read first: the plan then sees at least this version, so a command after it is never missed.
-    const version = await rosterVersion(client);
+  // Read first: every slice's plan then sees at least this version, so a command after it is never missed.
+  const version = await inTransaction(orm, async (client) => {
     await createPlan(client, t);
-    await planRows(client, t, null, job.payload.source ?? null);
+    return rosterVersion(client);
+  });
+  const slices = Array.from({ length: writers }, (_, slice) => slice);
+  await sideBySide(slices, writers, (slice) =>
+    inTransaction(orm, async (client) => {
+      await tuneImportTransaction(client);
+      await planRows(client, t, { slice, of: writers }, job.payload.source ?? null);
+      return null;
+    }),
+  );
+  return inTransaction(orm, async (client) => {
+    await analyzePlan(client, t);
     const state: ImportState = { ...staged, phase: 'planned', version, coursesCreated: false };
     await saveImportState(client, job.id, state);
     return state;
