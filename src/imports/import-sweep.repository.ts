@@ -21,8 +21,12 @@ export async function planSweep(client: pg.ClientBase, t: WorkTables, sync: Sync
      where e.active
        and ($1::text = 'all' or e.course_id in (select c.id from courses c where lower(c.name) in (select distinct ck from ${t.stage})))
        and ($2::text is null or e.source = $2)`;
-  // One hash anti-join of the enrollments in scope with every named pair (duplicates and all: no sort).
-  await client.query(`set local work_mem = '${WHOLE_FILE_WORK_MEM}'`);
+  // One hash anti-join of the enrollments in scope with every named pair (duplicates and all: no
+  // sort). Its join of the file with the students runs in parallel when tuples are priced as what
+  // they cost here (PostgreSQL's default, 0.1 each, prices a million at more than the join): 2.7 s
+  // -> 1.8 s for a million rows on 2 cores (2026-12-01). A statement that creates a table may run in
+  // parallel; one that inserts may not.
+  await client.query(`set local work_mem = '${WHOLE_FILE_WORK_MEM}'; set local parallel_tuple_cost = 0.01`);
   await client.query(
     `create unlogged table ${t.sweep} as
      ${inScope}
@@ -30,7 +34,7 @@ export async function planSweep(client: pg.ClientBase, t: WorkTables, sync: Sync
                         where s.id = e.student_id and c.id = e.course_id)`,
     [sync.scope, source],
   );
-  await client.query(`set local work_mem = '${IMPORT_WORK_MEM}'`);
+  await client.query(`set local work_mem = '${IMPORT_WORK_MEM}'; set local parallel_tuple_cost to default`);
   await client.query(`create index on ${t.sweep} (id)`);
   const { rows } = await client.query<{ n: string }>(`select count(*) as n from (${inScope}) i`, [sync.scope, source]);
   return { activeInScope: Number(rows[0]!.n) };
