@@ -21,26 +21,32 @@ import { IMPORT_WORK_MEM, WHOLE_FILE_WORK_MEM } from './import.repository.js';
 const PLAN_COLUMNS = `line, part, ek, ck, email, name, course, action, kind, applies, multi, student_id, stored_name, creates, renames, name_before,
   course_id, enrollment_id, stored_active, stored_source, effect, others, last_on_pair, final_active, takes_source`;
 
-/** Creates the (empty) plan table. */
+/** Creates the (empty) plan table; finishPlan indexes it once the whole file is planned. */
 export async function createPlan(client: pg.ClientBase, t: WorkTables): Promise<void> {
   await client.query(`drop table if exists ${t.plan}`);
   await client.query(`
     create unlogged table ${t.plan} (
-      line int4 primary key, part int4 not null, ek text not null, ck text not null,
+      line int4 not null, part int4 not null, ek text not null, ck text not null,
       email text not null, name text, course text not null, action text not null,
       kind text not null, applies boolean not null, multi boolean not null,
       student_id int8, stored_name text, creates boolean not null, renames boolean not null, name_before text,
       course_id int8, enrollment_id int8, stored_active boolean, stored_source text,
       effect text, others int8[] not null, last_on_pair boolean not null, final_active boolean not null, takes_source boolean not null)`);
-  await client.query(`create index on ${t.plan} (part)`);
 }
 
 /**
  * Which staged rows a plan covers: one part (planned again inside its transaction), or a slice of
- * the whole file, the parts `p` with `p % of = slice` (the whole file is planned as `of` slices
- * side by side; its students are disjoint, so each slice is planned as if it were the file).
+ * the whole file, the parts from `from` to before `to` (the whole file is planned as slices side
+ * by side; their students are disjoint, so each is planned as if it were the file). A range of
+ * parts, which the stage's statistics estimate, unlike an expression such as `part % 2 = 0`.
  */
-export type PlanScope = { part: number } | { slice: number; of: number };
+export type PlanScope = { part: number } | { from: number; to: number };
+
+/** The whole file's `parts` as `count` slices of about as many parts. */
+export function planSlices(parts: number, count: number): PlanScope[] {
+  const n = Math.max(1, Math.min(count, parts));
+  return Array.from({ length: n }, (_, i) => ({ from: Math.floor((i * parts) / n), to: Math.floor(((i + 1) * parts) / n) }));
+}
 
 /**
  * Plans the staged rows of `rows` into the plan table, replacing what it held for a part: the
@@ -54,7 +60,9 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, rows: PlanS
   const whole = !('part' in rows);
   // The staged rows planned, as SQL (both numbers are integers of ours).
   const mine =
-    'part' in rows ? (alias: string) => `${alias}part = ${Math.trunc(rows.part)}` : (alias: string) => `${alias}part % ${Math.trunc(rows.of)} = ${Math.trunc(rows.slice)}`;
+    'part' in rows
+      ? (alias: string) => `${alias}part = ${Math.trunc(rows.part)}`
+      : (alias: string) => `${alias}part >= ${Math.trunc(rows.from)} and ${alias}part < ${Math.trunc(rows.to)}`;
   if (!whole) await client.query(`delete from ${t.plan} where ${mine('')}`);
   // The whole file meets the roster as joins of sets; one part (a few thousand rows, planned again
   // inside its transaction) by index probes, whatever the statistics of tables that grew since.
@@ -95,13 +103,16 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, rows: PlanS
      with k as (
        select ek, count(*) as n, bool_or(action = 'set') as has_set,
               min(line) filter (where action <> 'deactivate' and name is not null) as creating_line,
-              min(line) filter (where name is not null) as first_named_line
+              min(line) filter (where name is not null) as first_named_line,
+              min(name collate "C") is distinct from max(name collate "C") as names_differ
          from ${t.stage} where valid and ${mine('')} group by ek),
      -- Of the students named several times without a set row, those whose rows carry different
-     -- names or name a pair more than once (read only if there are such students).
+     -- names or name a pair more than once (the pairs counted only if there are such students).
      knotted as (
+       select ek from k where n > 1 and not has_set and names_differ
+       union
        select ek from ${t.stage} where valid and ${mine('')} and ek in (select ek from k where n > 1 and not has_set)
-        group by ek having min(name collate "C") is distinct from max(name collate "C") or count(*) > count(distinct ck)),
+        group by ek, ck having count(*) > 1),
      ks0 as (${students}),
      ks as materialized (${sets[0]!.any ? active : 'select * from ks0'}),
      c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id
@@ -164,8 +175,13 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, rows: PlanS
   if (whole) await client.query(`set local enable_nestloop = on; set local work_mem = '${IMPORT_WORK_MEM}'`);
 }
 
-/** Statistics of the whole file's plan, once every slice is planned: the parts' statements join it with the roster. */
-export async function analyzePlan(client: pg.ClientBase, t: WorkTables): Promise<void> {
+/**
+ * Indexes the whole file's plan by part, once every slice is planned (one sorted build: kept up
+ * row by row, the index cost a fifth of a fresh file's plan), and gathers its statistics: the
+ * parts' statements join it with the roster.
+ */
+export async function finishPlan(client: pg.ClientBase, t: WorkTables): Promise<void> {
+  await client.query(`create index on ${t.plan} (part)`);
   await client.query(`analyze ${t.plan}`);
 }
 

@@ -8,7 +8,7 @@ import type { FinishedStatus } from '../jobs/job.model.js';
 import type { Hold } from '../jobs/job-view.js';
 import { ImportFileError } from './csv-reader.js';
 import { applyParts, sweep } from './import-parts.js';
-import { analyzePlan, createPlan, createPlannedCourses, planRows } from './import-plan.repository.js';
+import { finishPlan, createPlan, createPlannedCourses, planRows, planSlices } from './import-plan.repository.js';
 import { reviewPlan } from './import-review.js';
 import { ensureStaged, scanFile } from './import-stage.js';
 import { dropStaleWorkTables, dropWorkTables, workTablesOf, type WorkTables } from './import-work.repository.js';
@@ -112,16 +112,15 @@ async function ensurePlanned(orm: Orm, job: ImportJob, t: WorkTables, staged: Im
     await createPlan(client, t);
     return rosterVersion(client);
   });
-  const slices = Array.from({ length: writers }, (_, slice) => slice);
-  await sideBySide(slices, writers, (slice) =>
+  await sideBySide(planSlices(staged.parts, writers), writers, (slice) =>
     inTransaction(orm, async (client) => {
       await tuneImportTransaction(client);
-      await planRows(client, t, { slice, of: writers }, job.payload.source ?? null);
+      await planRows(client, t, slice, job.payload.source ?? null);
       return null;
     }),
   );
   return inTransaction(orm, async (client) => {
-    await analyzePlan(client, t);
+    await finishPlan(client, t);
     const state: ImportState = { ...staged, phase: 'planned', version, coursesCreated: false };
     await saveImportState(client, job.id, state);
     return state;
