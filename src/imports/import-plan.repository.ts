@@ -88,6 +88,12 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, rows: PlanS
     whole
       ? `left join course_enrollments en on en.student_id = ks.student_id and en.course_id = c.id`
       : `left join lateral (select id, active, source from course_enrollments where student_id = ks.student_id and course_id = c.id) en on true`;
+  // The courses by folded name (unique): all of them for the whole file, a hash table the planner
+  // sizes from their statistics; for one part, those its rows name, each found by the index.
+  const courses = whole
+    ? `not materialized (select id, lower(name) as ck from courses)`
+    : `materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id
+                       from (select distinct ck from ${t.stage} where valid and ${mine('')}) d)`;
   const named = `${t.stage} r join ks using (ek) left join c using (ck)`;
   const theirs = `r.valid and ${mine('r.')}`;
   // A row meets the roster as the student it names exists then: before the file, or since its creating row.
@@ -115,8 +121,7 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, rows: PlanS
         group by ek, ck having count(*) > 1),
      ks0 as (${students}),
      ks as materialized (${sets[0]!.any ? active : 'select * from ks0'}),
-     c as materialized (select d.ck, (select id from courses where lower(name) = d.ck limit 1) as id
-                          from (select distinct ck from ${t.stage} where valid and ${mine('')}) d),
+     c as ${courses},
      -- The chains of the students named several times without a set row, per pair and of names:
      -- needed only where a pair is named more than once or the names differ (a nightly file names
      -- each student in several courses, each once, under one name).
