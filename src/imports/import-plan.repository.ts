@@ -70,17 +70,19 @@ export async function planRows(client: pg.ClientBase, t: WorkTables, rows: PlanS
     whole
       ? `select k.*, st.id as student_id, st.name as stored_name from k left join students st on lower(st.email) = k.ek`
       : `select k.*, st.id as student_id, st.name as stored_name from k left join lateral (select id, name from students where lower(email) = k.ek limit 1) st on true`;
-  // A `set` row deactivates its student's other active enrollments: looked up for the rows of
-  // students with more active enrollments than the row's own pair (few), counted for the others.
+  // A `set` row deactivates its student's other active enrollments, looked up only where there
+  // are some: the student has several active enrollments (the whole file: a hash of those few
+  // students, not a count of every student's), or one and the row's own pair is not it (a probe).
   const { rows: sets } = await client.query<{ any: boolean }>(
     `select exists (select 1 from ${t.stage} where valid and action = 'set' and ${mine('')}) as any`,
   );
-  const active =
-    whole
-      ? `select ks0.*, coalesce(a.n, 0) as active_n from ks0 left join (select student_id, count(*) as n from course_enrollments where active group by student_id) a using (student_id)`
-      : `select ks0.*, (select count(*) from course_enrollments where student_id = ks0.student_id and active) as active_n from ks0`;
+  const active = whole
+    ? `select ks0.*, m.student_id is not null as several_active from ks0
+         left join (select student_id from course_enrollments where active group by student_id having count(*) > 1) m using (student_id)`
+    : `select ks0.*, (select count(*) from (select from course_enrollments where student_id = ks0.student_id and active limit 2) x) > 1 as several_active from ks0`;
   const others = sets[0]!.any
-    ? `case when r.action = 'set' and ks.n = 1 and ks.active_n > (case when en.active then 1 else 0 end)
+    ? `case when r.action = 'set' and ks.n = 1 and ks.student_id is not null
+                 and (ks.several_active or (en.active is not true and exists (select from course_enrollments o where o.student_id = ks.student_id and o.active)))
             then array(select o.id from course_enrollments o where o.student_id = ks.student_id and o.active and o.course_id is distinct from c.id order by o.id)
             else '{}' end`
     : `'{}'::int8[]`;
