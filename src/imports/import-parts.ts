@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { sideBySide } from '../async/side-by-side.js';
 import { addCounts } from '../domain/counts.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
@@ -10,13 +11,13 @@ import { foldStudents } from './import-fold.js';
 import { createPlannedCourses, partWork, planRows, summarizePlan } from './import-plan.repository.js';
 import { rowErrorsOf, syncOptionsOf } from './import-review.js';
 import { planSweep, sweepChunk } from './import-sweep.repository.js';
-import type { WorkTables } from './import-work.repository.js';
+import { indexStage, type WorkTables } from './import-work.repository.js';
 import { cancelRequested, commitParts, commitSweepChunk, saveImportState, tuneImportTransaction, type ImportJob, type ImportState } from './import.repository.js';
 
 /** How a run of parts (or of the sweep) ended: all done, or stopped for a cancellation or a shutdown. */
 export type RunOutcome = 'done' | 'cancelled' | 'handed_back';
 
-type Control = { stopping(): boolean; writers: number };
+type Control = { stopping(): boolean; writers: number; log?: Pick<Logger, 'info'> };
 
 /** Rows written at most by one transaction of parts, and rows looked at (a part without writes is only counted). */
 const UNIT_WORK = 5_000;
@@ -58,15 +59,31 @@ export async function applyParts(orm: Orm, job: ImportJob, t: WorkTables, state:
   for (let p = 0; p < state.parts; p++) if (!planned.has(p)) work.push({ part: p, rows: 0, work: 0 });
   work.sort((a, b) => a.part - b.part);
   const units = unitsOf(work, state.done);
+  const rowsOf = new Map(work.map((w) => [w.part, w.rows]));
+  let replanned = 0;
   const stop = await sideBySide(units, control.writers, async (unit) => {
-    const outcome = await applyUnit(orm, job, t, unit, state.version!, control);
+    const staged = unit.reduce((sum, part) => sum + (rowsOf.get(part) ?? 0), 0);
+    const outcome = await applyUnit(orm, job, t, { parts: unit, staged }, state.version!, control, () => replanned++);
     return outcome === 'applied' ? null : outcome;
   });
+  // Why an import ran slower than its plan promised: commands wrote while it applied.
+  if (replanned > 0) control.log?.info({ jobId: job.id, units: units.length, replanned }, 'import parts planned again: the roster changed since the plan');
   return stop ?? 'done';
 }
 
-/** One unit of parts: planned again if a command changed the roster since the plan, applied with its history, checkpointed. */
-async function applyUnit(orm: Orm, job: ImportJob, t: WorkTables, parts: number[], version: number, control: Control): Promise<'applied' | Exclude<RunOutcome, 'done'>> {
+/**
+ * One unit of parts (and its valid staged rows): planned again if a command changed the roster
+ * since the plan, applied with its history, checkpointed.
+ */
+async function applyUnit(
+  orm: Orm,
+  job: ImportJob,
+  t: WorkTables,
+  { parts, staged }: { parts: number[]; staged: number },
+  version: number,
+  control: Control,
+  onPlannedAgain: () => void,
+): Promise<'applied' | Exclude<RunOutcome, 'done'>> {
   if (control.stopping()) return 'handed_back';
   return inApplyTransaction(
     orm,
@@ -74,6 +91,8 @@ async function applyUnit(orm: Orm, job: ImportJob, t: WorkTables, parts: number[
       await tuneImportTransaction(client);
       if (await cancelRequested(client, job.id)) return 'cancelled';
       if ((await rosterVersion(client)) !== version) {
+        onPlannedAgain();
+        await indexStage(client, t);
         for (const part of parts) await planRows(client, t, { part }, job.payload.source ?? null);
         await createPlannedCourses(client, t, parts);
       }
@@ -81,7 +100,7 @@ async function applyUnit(orm: Orm, job: ImportJob, t: WorkTables, parts: number[
       await applyPlannedParts(client, t, parts, source);
       const fold = await foldStudents(client, t, parts, source, { write: true });
       await insertChanges(client, job.seq, fold.changes);
-      const summary = await summarizePlan(client, t, parts);
+      const summary = await summarizePlan(client, t, parts, staged);
       await commitParts(client, job.id, parts, {
         counts: addCounts(summary.counts, fold.counts),
         rows: summary.counts.rows + fold.rows,

@@ -195,7 +195,8 @@ export async function finishPlan(client: pg.ClientBase, t: WorkTables): Promise<
 /** What the planned rows of `parts` (every part when null) do, in the counters of CONTRACT §4; folded rows are counted by the fold. */
 export type PlanSummary = { counts: Counts; nameRequiredLines: number[] };
 
-export async function summarizePlan(client: pg.ClientBase, t: WorkTables, parts: number[] | null): Promise<PlanSummary> {
+/** `staged`: the valid staged rows of `parts`, when the caller knows them (partWork); else they are counted. */
+export async function summarizePlan(client: pg.ClientBase, t: WorkTables, parts: number[] | null, staged?: number): Promise<PlanSummary> {
   const { rows } = await client.query<Record<string, string> & { name_required_lines: number[] }>(
     `select count(*) filter (where kind <> 'folded') as rows,
             count(*) filter (where kind in ('applied', 'noop')) as valid,
@@ -207,9 +208,9 @@ export async function summarizePlan(client: pg.ClientBase, t: WorkTables, parts:
             count(*) filter (where effect = 'deactivated') + coalesce(sum(cardinality(others)), 0) as enrollments_deactivated,
             count(*) filter (where kind = 'noop' or (kind = 'applied' and not creates and not renames and effect is null and cardinality(others) = 0)) as unchanged,
             coalesce(array_agg(line order by line) filter (where kind = 'name_required'), '{}') as name_required_lines,
-            (select count(*) from ${t.stage} where valid and ($1::int4[] is null or part = any($1))) - count(*) as quiet
+            coalesce($2::int8, (select count(*) from ${t.stage} where valid and ($1::int4[] is null or part = any($1)))) - count(*) as quiet
        from ${t.plan} where $1::int4[] is null or part = any($1)`,
-    [parts],
+    [parts, staged ?? null],
   );
   const row = rows[0]!;
   const counts = zeroCounts();

@@ -85,7 +85,7 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
       if (verdict === 'ended') return 'finished';
     }
     if (!state.coursesCreated) await step('courses', () => createCourses(orm, job, t, state));
-    let outcome = await step('parts', () => applyParts(orm, job, t, state, { stopping: control.stopping, writers }));
+    let outcome = await step('parts', () => applyParts(orm, job, t, state, { stopping: control.stopping, writers, log: control.log }));
     if (outcome === 'done' && job.payload.mode === 'sync') outcome = await step('sweep', () => sweep(orm, job, t, state, { stopping: control.stopping, writers, reviewed }));
     if (outcome === 'handed_back') return 'handed_back';
     await step('finish', () => finish(orm, job, t, outcome === 'cancelled' ? 'cancelled' : null));
