@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainCommandJobs } from '../src/commands/command-apply.service.js';
 import type { Deps } from '../src/process/deps.js';
-import { createApp, type App } from '../src/http/app.js';
 import { acceptImport } from '../src/imports/import-accept.service.js';
 import { runImport } from '../src/imports/import.service.js';
-import { createTestDeps, truncateAll } from './support/deps.js';
-import { testConfig } from './support/env.js';
+import { truncateAll } from './support/deps.js';
 import { expectCountsMatchChanges } from './support/history.js';
 import { send, waitForJob } from './support/jobs.js';
 import { captureLogs } from './support/logs.js';
 import { rosterSnapshot } from './support/roster.js';
+import { createTestService, type TestService } from './support/service.js';
 
 /**
  * CONTRACT §2 with commands in between: an import plans its whole file once, at a roster version;
@@ -18,13 +17,13 @@ import { rosterSnapshot } from './support/roster.js';
  * the file does not name leave the import's outcome exactly as if they had not been there.
  */
 
+let service: TestService;
 let deps: Deps;
-let app: App;
 beforeAll(async () => {
-  deps = await createTestDeps('worker', testConfig());
-  app = createApp(deps);
+  service = await createTestService();
+  deps = service.workerDeps;
 });
-afterAll(() => deps.close());
+afterAll(() => service.close());
 
 // 3 rows each: 12,000 planned rows, three transactions of parts (import-parts.ts, UNIT_WORK), the
 // third of which starts after a command has certainly had its turn at the apply lock.
@@ -58,7 +57,7 @@ describe('commands between the parts of an import', () => {
     let commands = 0;
     const pump = (async () => {
       while (importing) {
-        const res = await send(app, 'POST', '/admin/enrollments', { email: `s${commands % STUDENTS}@x.edu`, course_name: 'Chess', action: 'add' });
+        const res = await send(service.app, 'POST', '/admin/enrollments', { email: `s${commands % STUDENTS}@x.edu`, course_name: 'Chess', action: 'add' });
         expect(res.status).toBe(202);
         await drainCommandJobs(deps.orm, logger('warn'));
         commands++;
@@ -68,7 +67,7 @@ describe('commands between the parts of an import', () => {
     importing = false;
     await pump;
 
-    const view = await waitForJob(app, job);
+    const view = await waitForJob(service.app, job);
     expect(view.counts).toEqual({
       rows: 3 * STUDENTS,
       valid: 3 * STUDENTS,
@@ -80,7 +79,7 @@ describe('commands between the parts of an import', () => {
       enrollments_deactivated: STUDENTS,
       unchanged: 0,
     });
-    await expectCountsMatchChanges(app, view);
+    await expectCountsMatchChanges(service.app, view);
     const replanned = lines.find((l) => l.msg === 'import parts planned again: the roster changed since the plan');
     expect(replanned, 'no part was planned again: the commands did not land between the parts').toBeDefined();
     expect(replanned!.replanned).toBeGreaterThan(0);
