@@ -84,37 +84,44 @@ export type FieldsResult = { ok: true; command: EnrollmentCommand } | { ok: fals
 export function parseEnrollmentFields(raw: RawEnrollmentFields, mode: 'set' | 'add'): FieldsResult {
   const errors: FieldError[] = [];
   // A field with a character no text may hold gets that error alone: its value is not checked further.
+  // (Nothing is allocated for a clean row: an import validates a million of them.)
+  let bad: Set<string> | null = null;
   for (const column of TEXT_COLUMNS) {
     const value = raw[column];
     const message = value ? invalidCharacterMessage(column, value) : null;
-    if (message) errors.push({ column, code: 'invalid_character', message, value: value! });
+    if (message) {
+      errors.push({ column, code: 'invalid_character', message, value: value! });
+      (bad ??= new Set()).add(column);
+    }
   }
-  const bad = new Set(errors.map((e) => e.column));
-  const field = (column: keyof RawEnrollmentFields) => (bad.has(column) ? null : raw[column]);
-  const email = field('email')?.trim() ?? '';
-  const courseName = field('course_name')?.trim() ?? '';
-  const name = field('name')?.trim() ?? '';
+  const usable = (column: keyof RawEnrollmentFields) => (bad?.has(column) ? null : raw[column]);
+  const email = usable('email')?.trim() ?? '';
+  const courseName = usable('course_name')?.trim() ?? '';
+  const name = usable('name')?.trim() ?? '';
 
-  if (!bad.has('email')) {
+  if (!bad?.has('email')) {
     if (!email) errors.push({ column: 'email', code: 'required', message: 'email is required', value: raw.email ?? null });
     else if (!isEmail(email)) errors.push({ column: 'email', code: 'invalid_email', message: `not an email address: ${quoted(email)}`, value: raw.email ?? null });
   }
-  if (!bad.has('course_name')) {
+  if (!bad?.has('course_name')) {
     if (!courseName) errors.push({ column: 'course_name', code: 'required', message: 'course_name is required', value: raw.course_name ?? null });
-    else if (charLength(courseName) > MAX_COURSE_NAME_LENGTH) errors.push({ column: 'course_name', code: 'too_long', message: `course_name is longer than ${MAX_COURSE_NAME_LENGTH} characters`, value: raw.course_name ?? null });
+    else if (longerThan(courseName, MAX_COURSE_NAME_LENGTH)) errors.push({ column: 'course_name', code: 'too_long', message: `course_name is longer than ${MAX_COURSE_NAME_LENGTH} characters`, value: raw.course_name ?? null });
   }
-  if (charLength(name) > MAX_NAME_LENGTH) errors.push({ column: 'name', code: 'too_long', message: `name is longer than ${MAX_NAME_LENGTH} characters`, value: raw.name ?? null });
+  if (longerThan(name, MAX_NAME_LENGTH)) errors.push({ column: 'name', code: 'too_long', message: `name is longer than ${MAX_NAME_LENGTH} characters`, value: raw.name ?? null });
 
-  const action = parseAction({ ...raw, action: field('action'), status: field('status') }, mode, errors);
+  const action = parseAction({ action: usable('action'), status: usable('status') }, mode, errors);
   if (errors.length || !action) return { ok: false, errors };
   const command: EnrollmentCommand = { student: { email }, courseName, action };
   if (name) command.name = name;
   return { ok: true, command };
 }
 
+/** More than `max` characters (code points): counted only when the UTF-16 length could be. */
+const longerThan = (s: string, max: number) => s.length > max && charLength(s) > max;
+
 const TEXT_COLUMNS = ['email', 'course_name', 'name', 'action', 'status'] as const;
 
-function parseAction(raw: RawEnrollmentFields, mode: 'set' | 'add', errors: FieldError[]): EnrollmentAction | null {
+function parseAction(raw: Pick<RawEnrollmentFields, 'action' | 'status'>, mode: 'set' | 'add', errors: FieldError[]): EnrollmentAction | null {
   const action = raw.action?.trim().toLowerCase() ?? '';
   const status = raw.status?.trim().toLowerCase() ?? '';
   let result: EnrollmentAction = mode;

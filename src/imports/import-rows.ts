@@ -102,18 +102,21 @@ function joinedExcerpt(fields: string[]): string {
   return printable(out, MAX_VALUE_CHARS);
 }
 
-/** The header and the data records of a file, in order. An empty file fails as a whole. */
+/**
+ * The header, then the data records of a file in batches (as the CSV reader makes them), in order:
+ * a consumer takes a million records without a promise each. An empty file fails as a whole.
+ */
 export async function* readImportRecords(
   chunks: AsyncIterable<Buffer>,
-): AsyncGenerator<{ header: ImportHeader } | { record: CsvRecord }> {
+): AsyncGenerator<{ header: ImportHeader } | { records: CsvRecord[] }> {
   let header: ImportHeader | null = null;
-  for await (const records of readCsvRecordBatches(chunks)) {
-    for (const record of records) {
-      if (header === null) {
-        header = resolveHeader(record);
-        yield { header };
-      } else yield { record };
+  for await (let records of readCsvRecordBatches(chunks)) {
+    if (header === null && records.length) {
+      header = resolveHeader(records[0]!);
+      yield { header };
+      records = records.slice(1);
     }
+    if (records.length) yield { records };
   }
   if (header === null) throw new ImportFileError('empty_file', 'the file is empty: it needs a header row with email and course_name');
 }

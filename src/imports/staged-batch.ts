@@ -31,13 +31,19 @@ export async function* stagedBatches(chunks: AsyncIterable<Buffer>, opts: BatchO
   let batch: ImportRow[] = [];
   let named: NamedRow[] = [];
   for await (const item of readImportRecords(chunks)) {
-    if ('header' in item) header = item.header;
-    else if (skip > 0) skip--;
-    else {
-      const row = toImportRow(item.record, header!, opts.mode);
+    if ('header' in item) {
+      header = item.header;
+      continue;
+    }
+    for (const record of item.records) {
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      const row = toImportRow(record, header!, opts.mode);
       batch.push(row);
       if (opts.names && 'errors' in row) {
-        const pair = pairOf(item.record, header!);
+        const pair = pairOf(record, header!);
         if (pair) named.push(pair);
       }
       if (batch.length >= opts.size) {
