@@ -59,8 +59,12 @@ export async function finishStage(client: pg.ClientBase, t: WorkTables): Promise
  * and no obstacle to reading the stage) makes the second wait for the first's commit.
  */
 export async function indexStage(client: pg.ClientBase, t: WorkTables): Promise<void> {
+  const index = `${t.stage}_part_idx`;
+  // Once it is built, the units that plan again do not queue behind each other for the lock.
+  const { rows } = await client.query<{ exists: boolean }>(`select to_regclass($1) is not null as exists`, [index]);
+  if (rows[0]!.exists) return;
   await client.query(`lock table ${t.stage} in share row exclusive mode`);
-  await client.query(`create index if not exists ${t.stage.slice(WORK_SCHEMA.length + 1)}_part_idx on ${t.stage} (part)`);
+  await client.query(`create index if not exists ${index.slice(WORK_SCHEMA.length + 1)} on ${t.stage} (part)`);
 }
 
 /** How many rows the stage table holds, or null when it is gone (a crash of PostgreSQL empties unlogged tables; a restart of the import drops them). */
