@@ -28,7 +28,8 @@ const until = async (ready: () => boolean) => {
   while (!ready()) await new Promise<void>((resolve) => (wake = resolve));
   wake = null;
 };
-const post = (message: FromParser) => port.postMessage(message);
+// A batch's COPY text is handed over, not copied: its buffer is the batch's own (staged-batch.ts).
+const post = (message: FromParser) => port.postMessage(message, message.type === 'batch' ? [message.batch.copy.buffer as ArrayBuffer] : []);
 
 async function* chunks(): AsyncGenerator<Buffer> {
   for (;;) {

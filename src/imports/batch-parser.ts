@@ -56,9 +56,12 @@ export async function* parseInThread(
           fail,
         );
         return;
-      case 'batch':
-        batches.push(message.batch);
+      case 'batch': {
+        // Posted, the batch's Buffer arrives as a plain Uint8Array over the same memory.
+        const { copy } = message.batch;
+        batches.push({ ...message.batch, copy: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) });
         break;
+      }
       case 'done':
         done = true;
         break;

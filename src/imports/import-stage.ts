@@ -83,7 +83,7 @@ export async function ensureStaged(
       const batches = job.payload.size_bytes < IN_PROCESS_BYTES ? stagedBatches(chunks, options) : parseInThread(chunks, options);
       for await (const batch of batches) {
         if (opts.stopping()) throw new HandBack();
-        await copyIntoStage(client, t, batch.copyText);
+        await copyIntoStage(client, t, batch.copy);
         staged += batch.staged;
         invalid += batch.rows - batch.valid;
         if (fresh) await writeRowErrors(client, job.id, errors + 1, batch.errors);

@@ -35,14 +35,14 @@ export async function createStage(client: pg.ClientBase, t: WorkTables, parts: n
       part int4 generated always as (abs(hashtext(lower(email))) % ${Math.max(1, Math.floor(parts))}) stored)`);
 }
 
-/** COPYs staged rows (COPY text: line, email, name, course, action, valid) into the stage table. */
-export async function copyIntoStage(client: pg.ClientBase, t: WorkTables, copyText: string): Promise<void> {
-  if (!copyText) return;
+/** COPYs staged rows (the UTF-8 text of a COPY: line, email, name, course, action, valid) into the stage table. */
+export async function copyIntoStage(client: pg.ClientBase, t: WorkTables, copy: Uint8Array): Promise<void> {
+  if (!copy.length) return;
   await new Promise<void>((resolve, reject) => {
     const stream = client.query(copyStreams.from(`copy ${t.stage} (line, email, name, course, action, valid) from stdin`));
     stream.on('finish', resolve);
     stream.on('error', reject);
-    stream.end(copyText);
+    stream.end(copy);
   });
 }
 

@@ -11,9 +11,10 @@ export type StagedBatch = {
   /** Rows consumed from the file: valid and invalid. */
   rows: number;
   valid: number;
-  /** Rows in `copyText`: the valid ones, and the invalid ones that name a pair. */
+  /** Rows in `copy`: the valid ones, and the invalid ones that name a pair. */
   staged: number;
-  copyText: string;
+  /** The staged rows as the UTF-8 text of a COPY. */
+  copy: Buffer;
   /** The row errors of the invalid rows, in file order. */
   errors: RowError[];
 };
@@ -28,8 +29,7 @@ type NamedRow = { line: number; email: string; courseName: string };
 export async function* stagedBatches(chunks: AsyncIterable<Buffer>, opts: BatchOptions): AsyncGenerator<StagedBatch> {
   let header: ImportHeader | null = null;
   let skip = opts.skip;
-  let batch: ImportRow[] = [];
-  let named: NamedRow[] = [];
+  let batch = new BatchBuilder();
   for await (const item of readImportRecords(chunks)) {
     if ('header' in item) {
       header = item.header;
@@ -41,19 +41,18 @@ export async function* stagedBatches(chunks: AsyncIterable<Buffer>, opts: BatchO
         continue;
       }
       const row = toImportRow(record, header!, opts.mode);
-      batch.push(row);
+      batch.add(row);
       if (opts.names && 'errors' in row) {
         const pair = pairOf(record, header!);
-        if (pair) named.push(pair);
+        if (pair) batch.addNamed(pair);
       }
-      if (batch.length >= opts.size) {
-        yield toStagedBatch(batch, named);
-        batch = [];
-        named = [];
+      if (batch.rows >= opts.size) {
+        yield batch.take();
+        batch = new BatchBuilder();
       }
     }
   }
-  if (batch.length) yield toStagedBatch(batch, named);
+  if (batch.rows) yield batch.take();
 }
 
 /** The email and course name of a record, when both are valid (whatever else the row holds). */
@@ -68,21 +67,75 @@ function pairOf(record: CsvRecord, header: ImportHeader): NamedRow | null {
 
 /** Stages parsed rows (an import's commands always name the student by email and a course), and the pairs `named` by invalid rows. */
 export function toStagedBatch(rows: readonly ImportRow[], named: readonly NamedRow[] = []): StagedBatch {
-  let copyText = '';
-  let valid = 0;
-  const errors: RowError[] = [];
-  for (const row of rows) {
+  const batch = new BatchBuilder();
+  for (const row of rows) batch.add(row);
+  for (const n of named) batch.addNamed(n);
+  return batch.take();
+}
+
+/**
+ * A staged batch built a row at a time: each row is written as its COPY line into a buffer as it
+ * is added, so that nothing of a row outlives it on the heap (its objects die young; the text is
+ * off the heap, and a parser thread hands the buffer over without a copy). Holding rows or their
+ * text as strings until the batch was complete made garbage collection half of parsing.
+ */
+class BatchBuilder {
+  rows = 0;
+  private valid = 0;
+  private copy = new CopyBuffer();
+  private named: CopyBuffer | null = null;
+  private readonly errors: RowError[] = [];
+
+  add(row: ImportRow): void {
+    this.rows++;
     if ('errors' in row) {
-      for (const e of row.errors) errors.push(e);
-      continue;
+      for (const e of row.errors) this.errors.push(e);
+      return;
     }
     const { student, name, courseName, action } = row.command;
     if (!('email' in student) || courseName === undefined) throw new Error(`line ${row.line}: an import row needs an email and a course`);
-    valid++;
-    copyText += `${row.line}\t${copyField(student.email)}\t${name === undefined ? '\\N' : copyField(name)}\t${copyField(courseName)}\t${action}\tt\n`;
+    this.valid++;
+    this.copy.write(`${row.line}\t${copyField(student.email)}\t${name === undefined ? '\\N' : copyField(name)}\t${copyField(courseName)}\t${action}\tt\n`);
   }
-  for (const n of named) copyText += `${n.line}\t${copyField(n.email)}\t\\N\t${copyField(n.courseName)}\tadd\tf\n`;
-  return { rows: rows.length, valid, staged: valid + named.length, copyText, errors };
+
+  addNamed(n: NamedRow): void {
+    (this.named ??= new CopyBuffer()).write(`${n.line}\t${copyField(n.email)}\t\\N\t${copyField(n.courseName)}\tadd\tf\n`);
+  }
+
+  take(): StagedBatch {
+    if (this.named) this.copy.append(this.named);
+    return { rows: this.rows, valid: this.valid, staged: this.valid + (this.named?.lines ?? 0), copy: this.copy.bytes(), errors: this.errors };
+  }
+}
+
+/** UTF-8 text written line by line into a buffer of its own (never a slice of Node's shared pool, so that it can be transferred). */
+class CopyBuffer {
+  lines = 0;
+  private buf = Buffer.allocUnsafeSlow(256 * 1024);
+  private length = 0;
+
+  write(line: string): void {
+    this.lines++;
+    // A UTF-16 code unit is at most 3 bytes of UTF-8.
+    this.reserve(line.length * 3);
+    this.length += this.buf.write(line, this.length);
+  }
+
+  append(other: CopyBuffer): void {
+    this.reserve(other.length);
+    this.length += other.buf.copy(this.buf, this.length, 0, other.length);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.length + bytes));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 /** COPY's text format: backslash, tab and line breaks are escaped. */
