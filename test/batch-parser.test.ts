@@ -31,6 +31,26 @@ describe('the import parser thread', () => {
     }
   });
 
+  it('moves a chunk that is the whole of its memory to the thread, and copies a slice of shared memory', async () => {
+    // As read back from PostgreSQL: each chunk a buffer of its own. Sliced from one buffer (or from
+    // Node's pool, as small buffers are), a chunk must not be taken from its owner.
+    const bytes = Buffer.from(FILE);
+    const own = [bytes.subarray(0, 5_000), bytes.subarray(5_000)].map((b) => {
+      const mine = Buffer.allocUnsafeSlow(b.length);
+      b.copy(mine);
+      return mine;
+    });
+    const shared = [Buffer.from('name,email,course_name\n'), Buffer.from('Ann,a@x.io,Math\n')];
+    async function* each(chunks: Buffer[]): AsyncGenerator<Buffer> {
+      yield* chunks;
+    }
+    const opts = { mode: 'set' as const, skip: 0, size: 40 };
+    expect(await collect(parseInThread(each(own), opts))).toEqual(await collect(stagedBatches(chunksOf(FILE, 5_000), opts)));
+    expect(own.map((b) => b.byteLength)).toEqual([0, 0]);
+    expect((await collect(parseInThread(each(shared), opts)))[0]!.copy.toString()).toBe('2\ta@x.io\tAnn\tMath\tset\tt\n');
+    expect(shared.map((b) => b.toString())).toEqual(['name,email,course_name\n', 'Ann,a@x.io,Math\n']);
+  });
+
   it('reports a whole-file problem as the ImportFileError it is', async () => {
     const err = await collect(parseInThread(chunksOf('name,email\nAnn,a@x.io\n', 5), { mode: 'set', skip: 0, size: 10 })).catch((e) => e);
     expect(err).toBeInstanceOf(ImportFileError);

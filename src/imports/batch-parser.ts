@@ -52,7 +52,7 @@ export async function* parseInThread(
     switch (message.type) {
       case 'need':
         source.next().then(
-          (next) => thread.postMessage(next.done ? { type: 'end' } : { type: 'chunk', data: next.value } satisfies ToParser),
+          (next) => (next.done ? thread.postMessage({ type: 'end' } satisfies ToParser) : postChunk(thread, next.value)),
           fail,
         );
         return;
@@ -86,6 +86,16 @@ export async function* parseInThread(
     await thread.terminate();
     await source.return?.(undefined);
   }
+}
+
+/**
+ * Hands a chunk of the file to the thread: moved when the chunk is the whole of its memory (a
+ * chunk read back from PostgreSQL is), copied otherwise (a slice of a larger buffer, or of Node's
+ * shared pool, which must not be taken away).
+ */
+function postChunk(thread: Worker, data: Buffer): void {
+  const own = data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
+  thread.postMessage({ type: 'chunk', data } satisfies ToParser, own ? [data.buffer as ArrayBuffer] : []);
 }
 
 /** The thread's error as the caller expects it: a whole-file problem, or an error with its code (transient or not). */

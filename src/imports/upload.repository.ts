@@ -48,8 +48,12 @@ export async function deleteUpload(orm: Orm, uploadId: string): Promise<void> {
   await withPgClient(orm, (client) => client.query(`delete from uploads where id = $1`, [uploadId]));
 }
 
-/** Chunks fetched per query while reading a file back. */
-const CHUNKS_PER_READ = 4;
+/**
+ * Chunks fetched per query while reading a file back. One: a chunk read costs a few milliseconds
+ * against tens to parse it, and each chunk in flight is held several times over while node-postgres
+ * decodes it (the message, its hex text, the bytes).
+ */
+const CHUNKS_PER_READ = 1;
 
 /**
  * Streams a stored upload back, chunk by chunk, in order. The next read is in flight while the
