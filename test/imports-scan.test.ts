@@ -49,6 +49,37 @@ describe('whole-file CSV scan', () => {
     );
   });
 
+  it('counts and fails exactly as the byte-by-byte state machine, at the same line, whatever the chunks', () => {
+    const bytes = (...b: number[]) => Buffer.from(b);
+    const text = fc.constantFrom('a', 'xy', ',', '"', '""', '\n', '\r\n', '\r', ' ', '\t', 'é', '€', '😀', '\ufeff').map((t) => Buffer.from(t));
+    // Not UTF-8: a stray continuation byte, a cut sequence, an overlong form, a surrogate, 0xff.
+    const notUtf8 = fc.constantFrom(bytes(0x80), bytes(0xc3), bytes(0xe2, 0x82), bytes(0xc0, 0xaf), bytes(0xed, 0xa0, 0x80), bytes(0xff));
+    const piece = fc.oneof({ weight: 20, arbitrary: text }, { weight: 1, arbitrary: notUtf8 });
+    const outcome = (file: Buffer, chunk: number, max: number, bytewise: boolean) => {
+      const scanner = createCsvScanner(max, { bytewise });
+      try {
+        for (let i = 0; i < file.length; i += chunk) scanner.push(file.subarray(i, i + chunk));
+        return { records: scanner.end().records };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 24 }),
+        (pieces, chunk, max) => {
+          const file = Buffer.concat(pieces);
+          const reference = outcome(file, chunk, max, true);
+          expect(outcome(file, chunk, max, false)).toEqual(reference);
+          expect(outcome(file, file.length || 1, max, false)).toEqual(outcome(file, file.length || 1, max, true));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('reports an unclosed quote and an over-long record', () => {
     expect(() => scans(Buffer.from('a,b\n"open,c\nd,e\n'), 4)).not.toThrow();
     expect(scans(Buffer.from('a,b\n"open,c\nd,e\n'), 4).ok).toBe(false);
