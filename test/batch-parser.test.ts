@@ -9,9 +9,10 @@ async function* chunksOf(text: string, size: number): AsyncGenerator<Buffer> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
+/** The batches, each kept (its COPY text copied: the thread takes a batch's memory back for a later batch). */
 const collect = async (batches: AsyncIterable<StagedBatch>) => {
   const out: StagedBatch[] = [];
-  for await (const b of batches) out.push(b);
+  for await (const b of batches) out.push({ ...b, copy: Buffer.from(b.copy) });
   return out;
 };
 
@@ -49,6 +50,20 @@ describe('the import parser thread', () => {
     expect(own.map((b) => b.byteLength)).toEqual([0, 0]);
     expect((await collect(parseInThread(each(shared), opts)))[0]!.copy.toString()).toBe('2\ta@x.io\tAnn\tMath\tset\tt\n');
     expect(shared.map((b) => b.toString())).toEqual(['name,email,course_name\n', 'Ann,a@x.io,Math\n']);
+  });
+
+  it('takes a batch\'s memory back, for later batches, once the next batch is asked for', async () => {
+    const opts = { mode: 'set' as const, skip: 0, size: 40 };
+    const expected = await collect(stagedBatches(chunksOf(FILE, 64), opts));
+    let previous: StagedBatch | null = null;
+    const texts: string[] = [];
+    for await (const batch of parseInThread(chunksOf(FILE, 64), opts)) {
+      // The batch before this one is the thread's again: its memory moved back.
+      if (previous) expect(previous.copy.byteLength).toBe(0);
+      texts.push(batch.copy.toString());
+      previous = batch;
+    }
+    expect(texts).toEqual(expected.map((b) => b.copy.toString()));
   });
 
   it('reports a whole-file problem as the ImportFileError it is', async () => {

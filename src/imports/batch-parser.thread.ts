@@ -15,11 +15,14 @@ const inbox: { input: ToParser[]; acks: number } = { input: [], acks: 0 };
 let wake: (() => void) | null = null;
 // stagedBatches reads `size` at every row: a new size applies to the batch being built.
 const options: BatchOptions = { ...(workerData as BatchOptions) };
+// The memory of batches the consumer is done with, written into again: a few buffers for the whole file.
+const spares: ArrayBuffer[] = [];
 
 port.on('message', (message: ToParser) => {
   if (message.type === 'ack') {
     inbox.acks++;
     if (message.size) options.size = message.size;
+    if (message.spare) spares.push(message.spare);
   } else inbox.input.push(message);
   wake?.();
 });
@@ -46,7 +49,7 @@ async function* chunks(): AsyncGenerator<Buffer> {
 
 try {
   let sent = 0;
-  for await (const batch of stagedBatches(chunks(), options)) {
+  for await (const batch of stagedBatches(chunks(), options, () => spares.pop())) {
     await until(() => sent - inbox.acks < AHEAD);
     post({ type: 'batch', batch });
     sent++;

@@ -10,8 +10,11 @@ import type { BatchOptions, StagedBatch } from './staged-batch.js';
  * the parser posts staged batches back and stays at most two ahead of the consumer.
  */
 
-/** `ack`: the consumer took a batch; `size`, when given, is the size of the batches the parser starts from now on. */
-export type ToParser = { type: 'chunk'; data: Uint8Array } | { type: 'end' } | { type: 'ack'; size?: number };
+/**
+ * `ack`: the consumer took a batch; `size`, when given, is the size of the batches the parser
+ * starts from now on; `spare`, the memory of the batch before it, which the consumer is done with.
+ */
+export type ToParser = { type: 'chunk'; data: Uint8Array } | { type: 'end' } | { type: 'ack'; size?: number; spare?: ArrayBuffer };
 export type FromParser =
   | { type: 'need' }
   | { type: 'batch'; batch: StagedBatch }
@@ -31,7 +34,10 @@ const THREAD_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8
 /**
  * The staged batches of a file, parsed in a thread; the thread ends when the consumer stops.
  * `batchSize`, when given, is asked each time a batch is taken for the size of the batches to come
- * (they follow with a lag: the parser is ahead).
+ * (they follow with a lag: the parser is ahead). A batch's `copy` is valid until the next batch is
+ * asked for: its memory then goes back to the thread for a later batch (a consumer that keeps a
+ * batch copies it), so that a whole file is staged through a few buffers instead of leaving one
+ * per batch to the garbage collector.
  */
 export async function* parseInThread(
   chunks: AsyncIterable<Buffer>,
@@ -73,12 +79,16 @@ export async function* parseInThread(
   thread.on('error', fail);
   thread.on('messageerror', fail);
   thread.on('exit', (code) => done || fail(new Error(`the import's parser thread exited (code ${code})`)));
+  let lent: ArrayBuffer | undefined;
   try {
     for (;;) {
       while (!batches.length && !done && !failure) await new Promise<void>((resolve) => (wake = resolve));
       if (batches.length) {
-        thread.postMessage({ type: 'ack', size: batchSize?.() } satisfies ToParser);
-        yield batches.shift()!;
+        const spare = lent;
+        const batch = batches.shift()!;
+        lent = batch.copy.buffer as ArrayBuffer;
+        thread.postMessage({ type: 'ack', size: batchSize?.(), spare } satisfies ToParser, spare ? [spare] : []);
+        yield batch;
       } else if (done) return;
       else throw failure!;
     }

@@ -25,11 +25,15 @@ export type BatchOptions = { mode: 'set' | 'add'; skip: number; size: number; na
 /** A row invalid for another reason, but whose email and course name are valid: it still names its pair. */
 type NamedRow = { line: number; email: string; courseName: string };
 
-/** Splits the file's rows into staged batches of `size` rows, after skipping the first `skip` (already applied). */
-export async function* stagedBatches(chunks: AsyncIterable<Buffer>, opts: BatchOptions): AsyncGenerator<StagedBatch> {
+/**
+ * Splits the file's rows into staged batches of `size` rows, after skipping the first `skip`
+ * (already applied). `spare`, when given, hands back the memory of a batch its consumer is done
+ * with, for the next batch to write into.
+ */
+export async function* stagedBatches(chunks: AsyncIterable<Buffer>, opts: BatchOptions, spare: () => ArrayBuffer | undefined = () => undefined): AsyncGenerator<StagedBatch> {
   let header: ImportHeader | null = null;
   let skip = opts.skip;
-  let batch = new BatchBuilder();
+  let batch = new BatchBuilder(spare());
   for await (const item of readImportRecords(chunks)) {
     if ('header' in item) {
       header = item.header;
@@ -48,7 +52,7 @@ export async function* stagedBatches(chunks: AsyncIterable<Buffer>, opts: BatchO
       }
       if (batch.rows >= opts.size) {
         yield batch.take();
-        batch = new BatchBuilder();
+        batch = new BatchBuilder(spare());
       }
     }
   }
@@ -82,9 +86,13 @@ export function toStagedBatch(rows: readonly ImportRow[], named: readonly NamedR
 class BatchBuilder {
   rows = 0;
   private valid = 0;
-  private copy = new CopyBuffer();
+  private readonly copy: CopyBuffer;
   private named: CopyBuffer | null = null;
   private readonly errors: RowError[] = [];
+
+  constructor(memory?: ArrayBuffer) {
+    this.copy = new CopyBuffer(memory);
+  }
 
   add(row: ImportRow): void {
     this.rows++;
@@ -111,8 +119,12 @@ class BatchBuilder {
 /** UTF-8 text written line by line into a buffer of its own (never a slice of Node's shared pool, so that it can be transferred). */
 class CopyBuffer {
   lines = 0;
-  private buf = Buffer.allocUnsafeSlow(256 * 1024);
+  private buf: Buffer;
   private length = 0;
+
+  constructor(memory?: ArrayBuffer) {
+    this.buf = memory ? Buffer.from(memory) : Buffer.allocUnsafeSlow(256 * 1024);
+  }
 
   write(line: string): void {
     this.lines++;
