@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsList } from '../migrations/index.js';
 import { drainCommandJobs } from '../src/commands/command-apply.service.js';
 import { takeApplyLock } from '../src/db/apply-transaction.js';
-import { createDatabaseIfMissing } from '../src/db/migrate.js';
+import { createDatabaseIfMissing, migratorOptions } from '../src/db/migrate.js';
 import { initORM } from '../src/db/orm.js';
 import type { App } from '../src/http/app.js';
 import { markJobFailed } from '../src/jobs/job-finish.repository.js';
@@ -202,7 +202,7 @@ describe('the migration that adds the totals', () => {
 
   it('starts them from the jobs already kept, so the counters go on from what the gauges showed', async () => {
     await createDatabaseIfMissing(url.toString(), pino({ level: 'silent' }));
-    const orm = await initORM(url.toString(), 2);
+    const orm = await initORM(url.toString(), 2, await migratorOptions());
     try {
       const previous = migrationsList[migrationsList.findIndex((m) => m.name.endsWith('_job_totals')) - 1]!.name;
       await orm.getMigrator().up({ to: previous });

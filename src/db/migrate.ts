@@ -1,4 +1,5 @@
 import { assertSchemaCompatibility, LATEST_SCHEMA_VERSION, runMigrations, SchemaMigrationRequiredError } from 'bullmq';
+import type { Options } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { Logger } from '../process/logger.js';
 import { lockSession, unlockSession } from './locks.js';
@@ -30,6 +31,18 @@ export async function createDatabaseIfMissing(databaseUrl: string, logger: Logge
 }
 
 /**
+ * The ORM options that give it MikroORM's migrator over our explicit migration list. Loaded only
+ * when asked: the migrations and the migrator are no part of a running service.
+ */
+export async function migratorOptions(): Promise<Partial<Options>> {
+  const [{ Migrator }, { migrationsList }] = await Promise.all([import('@mikro-orm/migrations'), import('../../migrations/index.js')]);
+  return {
+    extensions: [Migrator],
+    migrations: { tableName: 'mikro_orm_migrations', migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+  };
+}
+
+/**
  * Creates the database if needed and applies every pending migration; with `queueSchema` (the
  * PostgreSQL queue backend) BullMQ's own migrations too, into the schema `bullmq`, before any
  * queue is made (a BullMQ queue made before them stays broken). Concurrent callers wait on one
@@ -38,7 +51,7 @@ export async function createDatabaseIfMissing(databaseUrl: string, logger: Logge
  */
 export async function migrate(databaseUrl: string, logger: Logger, opts: { queueSchema?: boolean } = {}): Promise<string[]> {
   await createDatabaseIfMissing(databaseUrl, logger);
-  const orm = await initORM(databaseUrl, 2);
+  const orm = await initORM(databaseUrl, 2, await migratorOptions());
   try {
     return await withPgClient(orm, async (lock) => {
       await lockSession(lock, 'migration');

@@ -1,27 +1,20 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
-import { Migrator } from '@mikro-orm/migrations';
 import type { Knex } from '@mikro-orm/knex';
 import type pg from 'pg';
-import { migrationsList } from '../../migrations/index.js';
 import { entities } from './entities.js';
 
 export type Orm = MikroORM;
 
-/** MikroORM options for a database URL: our entities, our explicit migration list, no discovery magic. */
+/**
+ * MikroORM options for a database URL: our entities, no discovery magic. The migrator is not
+ * among them: only `migrate()` loads it (src/db/migrate.ts), and a worker or API process that
+ * never migrates does not carry it (about 9 MiB of RSS).
+ */
 export function ormOptions(databaseUrl: string, poolMax = 10): Options {
   return {
     clientUrl: databaseUrl,
     entities,
-    extensions: [Migrator],
     pool: { min: 0, max: poolMax },
-    migrations: {
-      tableName: 'mikro_orm_migrations',
-      migrationsList,
-      transactional: true,
-      allOrNothing: true,
-      snapshot: false,
-      silent: true,
-    },
     // Only `npm run migrate` creates the database (migrate.ts): a misspelt DATABASE_URL must fail,
     // not quietly create an empty database (MikroORM's default).
     ensureDatabase: false,
@@ -31,9 +24,9 @@ export function ormOptions(databaseUrl: string, poolMax = 10): Options {
   };
 }
 
-/** Connects the ORM (and so the one pg pool of the process). */
-export async function initORM(databaseUrl: string, poolMax?: number): Promise<Orm> {
-  return MikroORM.init(ormOptions(databaseUrl, poolMax));
+/** Connects the ORM (and so the one pg pool of the process); `extra`: options for one use (the migrator's). */
+export async function initORM(databaseUrl: string, poolMax?: number, extra: Partial<Options> = {}): Promise<Orm> {
+  return MikroORM.init({ ...ormOptions(databaseUrl, poolMax), ...extra });
 }
 
 /** The knex instance under the ORM, for set-based SQL that bypasses the identity map. */
