@@ -86,11 +86,12 @@ export function createCsvScanner(maxRecordBytes: number, { bytewise = false } = 
     }
     const n = chunk.length;
     if (bytewise) byBytes(chunk, i, n);
-    while (!bytewise && i < n) {
-      const next = quoting || need > 0 ? i : quoteFree(chunk, i);
-      // A quote (its field, byte by byte, until it closes), or a stretch the native check refused.
-      i = next < 0 ? byBytes(chunk, i, -next) : next < n ? byBytes(chunk, next, next + 1) : n;
-    }
+    else
+      while (i < n) {
+        const next = quoting || need > 0 ? i : quoteFree(chunk, i);
+        // A quote (its field, byte by byte, until it closes), or a stretch the native check refused.
+        i = next < 0 ? byBytes(chunk, i, -next) : next < n ? byBytes(chunk, next, next + 1) : n;
+      }
     // Bytes inside quotes are checked for length here, and at the first byte after the quote.
     if (recordBytes > maxRecordBytes) throw tooLong();
   };

@@ -85,7 +85,6 @@ export function toStagedBatch(rows: readonly ImportRow[], named: readonly NamedR
  */
 class BatchBuilder {
   rows = 0;
-  private valid = 0;
   private readonly copy: CopyBuffer;
   private named: CopyBuffer | null = null;
   private readonly errors: RowError[] = [];
@@ -102,7 +101,6 @@ class BatchBuilder {
     }
     const { student, name, courseName, action } = row.command;
     if (!('email' in student) || courseName === undefined) throw new Error(`line ${row.line}: an import row needs an email and a course`);
-    this.valid++;
     this.copy.write(`${row.line}\t${copyField(student.email)}\t${name === undefined ? '\\N' : copyField(name)}\t${copyField(courseName)}\t${action}\tt\n`);
   }
 
@@ -111,8 +109,10 @@ class BatchBuilder {
   }
 
   take(): StagedBatch {
+    // The valid rows are the lines written so far; the named ones follow them.
+    const valid = this.copy.lines;
     if (this.named) this.copy.append(this.named);
-    return { rows: this.rows, valid: this.valid, staged: this.valid + (this.named?.lines ?? 0), copy: this.copy.bytes(), errors: this.errors };
+    return { rows: this.rows, valid, staged: valid + (this.named?.lines ?? 0), copy: this.copy.bytes(), errors: this.errors };
   }
 }
 
@@ -133,6 +133,7 @@ class CopyBuffer {
     this.length += this.buf.write(line, this.length);
   }
 
+  /** Appends another buffer's text (its lines are not counted here). */
   append(other: CopyBuffer): void {
     this.reserve(other.length);
     this.length += other.buf.copy(this.buf, this.length, 0, other.length);
