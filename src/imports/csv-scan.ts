@@ -19,6 +19,9 @@ import { ImportFileError } from './csv-reader.js';
  */
 
 const QUOTE = 0x22;
+/** A quote-free stretch shorter than this is not worth the native helpers; then BYTEWISE_RUN bytes go byte by byte. */
+const SHORT_STRETCH = 64;
+const BYTEWISE_RUN = 4096;
 const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -89,8 +92,12 @@ export function createCsvScanner(maxRecordBytes: number, { bytewise = false } = 
     else
       while (i < n) {
         const next = quoting || need > 0 ? i : quoteFree(chunk, i);
-        // A quote (its field, byte by byte, until it closes), or a stretch the native check refused.
-        i = next < 0 ? byBytes(chunk, i, -next) : next < n ? byBytes(chunk, next, next + 1) : n;
+        if (next < 0) i = byBytes(chunk, i, -next); // a stretch the native check refused
+        else if (next >= n) i = n;
+        // A quote: its field byte by byte until it closes. After a short quote-free stretch, quotes
+        // are dense (a quoted field on every line, or a hostile file of quotes): stay byte by byte
+        // for a while, since a native call per few bytes costs more than the bytes.
+        else i = byBytes(chunk, next, next - i < SHORT_STRETCH ? next + BYTEWISE_RUN : next + 1);
       }
     // Bytes inside quotes are checked for length here, and at the first byte after the quote.
     if (recordBytes > maxRecordBytes) throw tooLong();
