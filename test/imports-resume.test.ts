@@ -17,6 +17,8 @@ const procs = workerProcesses(config);
 beforeEach(() => truncateAll(procs.api));
 
 const sql = <T = any>(q: string, params: unknown[] = []) => procs.api.orm.em.getConnection().execute<T[]>(q, params);
+/** Whether the search index is there: a bulk load (these files, into an empty table) drops it until its parts are done. */
+const searchIndexPresent = async () => (await sql<{ ok: boolean }>(`select to_regclass('students_search_trgm_idx') is not null as ok`))[0]!.ok;
 
 /**
  * `n` rows: every 1000th has a bad email (a row error); every 100th repeats the previous row's
@@ -93,10 +95,12 @@ describe('a worker killed with SIGKILL mid-import', () => {
     expect(await exited(first)).toBe('SIGKILL');
     const atKill = (await getJob(procs.app, id)).progress.processed;
     expect(atKill).toBeLessThan(100_000);
+    expect(await searchIndexPresent()).toBe(false);
 
     const second = await procs.worker(1);
     const job = await waitForJob(procs.app, id, jobFinished, { timeoutMs: 90_000 });
     await expectExactlyOnce(job, counts);
+    expect(await searchIndexPresent()).toBe(true); // built again by the resumed import, before it completed
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
   }, 120_000);

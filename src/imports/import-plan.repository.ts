@@ -223,6 +223,12 @@ export async function summarizePlan(client: pg.ClientBase, t: WorkTables, parts:
   return { counts, nameRequiredLines: row.name_required_lines };
 }
 
+/** Students the plan creates. */
+export async function plannedStudentCreations(client: pg.ClientBase, t: WorkTables): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(`select count(*) as n from ${t.plan} where creates`);
+  return Number(rows[0]!.n);
+}
+
 /**
  * Creates the courses the planned rows would create (of `parts`, or all), each named as the first
  * row that creates it (in file order) names it, ids in that order (the parts look them up by name).

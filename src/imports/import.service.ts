@@ -4,11 +4,13 @@ import type { Orm } from '../db/orm.js';
 import { rosterVersion } from '../db/roster-version.repository.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
 import { inTransaction } from '../db/transaction.js';
+import { withPgClient } from '../db/orm.js';
+import { BULK_LOAD_STUDENTS, dropSearchIndexForBulkLoad, ensureSearchIndex } from '../students/search-index.repository.js';
 import type { FinishedStatus } from '../jobs/job.model.js';
 import type { Hold } from '../jobs/job-view.js';
 import { ImportFileError } from './csv-reader.js';
 import { applyParts, sweep } from './import-parts.js';
-import { finishPlan, createPlan, createPlannedCourses, planRows, planSlices } from './import-plan.repository.js';
+import { finishPlan, createPlan, createPlannedCourses, planRows, planSlices, plannedStudentCreations } from './import-plan.repository.js';
 import { reviewPlan } from './import-review.js';
 import { ensureStaged, scanFile } from './import-stage.js';
 import { dropStaleWorkTables, dropWorkTables, workTablesOf, type WorkTables } from './import-work.repository.js';
@@ -37,7 +39,9 @@ import {
  * 4. Apply: the courses the rows create, in file order; then the parts, each a transaction that
  *    writes its students' rows and their history and checkpoints the part, several side by side
  *    (`writers`); students are independent in an import, so the parts' order does not matter
- *    (import-parts.ts). A sync then sweeps what the file does not name.
+ *    (import-parts.ts). A sync then sweeps what the file does not name. A bulk load of new
+ *    students builds the search index after its parts instead of keeping it up row by row
+ *    (search-index.repository.ts).
  * Cancellation and shutdown are checked at every part; a resumed import skips the parts applied.
  */
 
@@ -50,6 +54,8 @@ export type ImportControl = {
   writers?: number;
   /** Told when a sync is held for approval (the worker logs it). */
   onHold?(hold: Hold, jobId: string): void;
+  /** Students an import must create for the search index to be built again after it rather than kept up (default BULK_LOAD_STUDENTS). */
+  bulkLoadStudents?: number;
   /** Where each step's duration is logged (`import step done`, at info). */
   log?: Pick<Logger, 'info'>;
 };
@@ -85,14 +91,17 @@ export async function runImport(orm: Orm, jobId: string, control: ImportControl)
       if (verdict === 'ended') return 'finished';
     }
     if (!state.coursesCreated) await step('courses', () => createCourses(orm, job, t, state));
+    await dropSearchIndexIfBulkLoad(orm, t, state, control);
     let outcome = await step('parts', () => applyParts(orm, job, t, state, { stopping: control.stopping, writers, log: control.log }));
     if (outcome === 'done' && job.payload.mode === 'sync') outcome = await step('sweep', () => sweep(orm, job, t, state, { stopping: control.stopping, writers, reviewed }));
     if (outcome === 'handed_back') return 'handed_back';
+    await restoreSearchIndex(orm, control);
     await step('finish', () => finish(orm, job, t, outcome === 'cancelled' ? 'cancelled' : null));
     return 'finished';
   } catch (err) {
     if (err instanceof LostPartError) return 'finished';
     if (!(err instanceof ImportFileError)) throw err;
+    await restoreSearchIndex(orm, control);
     await inTransaction(orm, async (client) => {
       await finishImportJob(client, job.id, { status: 'failed', error: { code: err.code, message: err.message }, exactTotal: false });
       await dropWorkTables(client, t);
@@ -125,6 +134,24 @@ async function ensurePlanned(orm: Orm, job: ImportJob, t: WorkTables, staged: Im
     await saveImportState(client, job.id, state);
     return state;
   });
+}
+
+/** Drops the search index when this import's new students are a bulk load (search-index.repository.ts). */
+async function dropSearchIndexIfBulkLoad(orm: Orm, t: WorkTables, state: ImportState, control: ImportControl): Promise<void> {
+  const atLeast = control.bulkLoadStudents ?? BULK_LOAD_STUDENTS;
+  if (state.staged < atLeast) return; // it cannot create as many
+  const started = Date.now();
+  const dropped = await inTransaction(orm, async (client) => dropSearchIndexForBulkLoad(client, await plannedStudentCreations(client, t), atLeast));
+  if (dropped) control.log?.info({ step: 'search index dropped', ms: Date.now() - started }, 'import step done');
+}
+
+/**
+ * Builds the search index again if it is missing (dropped for this load, or for one cut short)
+ * before the import completes: a completed import's students are found by a search at once.
+ */
+async function restoreSearchIndex(orm: Orm, control: ImportControl): Promise<void> {
+  const started = Date.now();
+  if (await withPgClient(orm, ensureSearchIndex)) control.log?.info({ step: 'search index built', ms: Date.now() - started }, 'import step done');
 }
 
 /** Creates the courses the rows create, named and numbered in file order, before any part applies. */

@@ -1,7 +1,9 @@
+import type pg from 'pg';
 import { withTimeout } from '../async/timeout.js';
 import { tryLockSession, unlockSession } from '../db/locks.js';
 import { withPgClient } from '../db/orm.js';
 import type { Deps } from '../process/deps.js';
+import { ensureSearchIndex } from '../students/search-index.repository.js';
 import { enqueueJobs, QUEUE_NAMES, queueNameFor, type QueueName } from '../queues/queues.js';
 import type { JobType } from './job.model.js';
 import { handedOverUnfinished } from './job-outbox.repository.js';
@@ -15,7 +17,7 @@ const WAKE_UP_IDS = 1_000;
 /** The BullMQ states of a wake-up that will still reach a worker. */
 const LIVE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
-export type ReconcileReport = { requeued: number; deletedJobs: number; deletedKeys: number };
+export type ReconcileReport = { requeued: number; deletedJobs: number; deletedKeys: number; searchIndexBuilt: boolean };
 type ReconcileDeps = Pick<Deps, 'orm' | 'queues' | 'queueBackend' | 'config' | 'logger'>;
 
 /** How long one round of queue calls may take before the pass gives up (and frees its lock). */
@@ -25,7 +27,9 @@ const QUEUE_TIMEOUT_MS = 10_000;
  * One reconciliation pass: when PostgreSQL holds unfinished jobs that were handed to BullMQ
  * (relay.ts) but their queue holds no wake-up that will still reach a worker (Redis restarted or
  * flushed, a wake-up that failed for good), one new wake-up names them all; then finished jobs and
- * idempotency keys past their retention are deleted. A live wake-up is enough: a worker it reaches
+ * idempotency keys past their retention are deleted; and when no import is running anywhere, the
+ * search index a bulk load dropped is built again if that load was cut short and never resumed
+ * (search-index.repository.ts). A live wake-up is enough: a worker it reaches
  * works on every unfinished job of its queue, oldest first (commands.worker.ts, imports.worker.ts).
  * A session advisory lock makes it one pass at a time across every worker process; no transaction
  * stays open while the queues are asked. Returns null when another process is reconciling right now.
@@ -42,13 +46,24 @@ export async function reconcileOnce(deps: ReconcileDeps, minAgeSeconds = MIN_AGE
       }
       const deletedJobs = await deleteExpiredJobs(client, deps.config.jobRetentionHours);
       const deletedKeys = await deleteExpiredKeys(client, Math.max(MIN_KEY_RETENTION_HOURS, deps.config.jobRetentionHours));
-      const report = { requeued, deletedJobs, deletedKeys };
-      if (requeued || deletedJobs || deletedKeys) deps.logger.info(report, 'reconciled jobs');
+      const searchIndexBuilt = await ensureSearchIndexWhenNoImportRuns(client);
+      const report = { requeued, deletedJobs, deletedKeys, searchIndexBuilt };
+      if (requeued || deletedJobs || deletedKeys || searchIndexBuilt) deps.logger.info(report, 'reconciled jobs');
       return report;
     } finally {
       await unlockSession(client, 'reconcile');
     }
   });
+}
+
+/** The search index built again if missing, under the imports lock: no import is running, none starts meanwhile. */
+async function ensureSearchIndexWhenNoImportRuns(client: pg.ClientBase): Promise<boolean> {
+  if (!(await tryLockSession(client, 'imports'))) return false;
+  try {
+    return await ensureSearchIndex(client);
+  } finally {
+    await unlockSession(client, 'imports');
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { PageRequest } from '../http/pagination.js';
 import { ENROLLMENTS_LATERAL, scopeSql, STUDENT_COLUMNS, toRow, type RawStudentRow, type StudentScope } from './student-read.repository.js';
+import { searchIndexExists } from './search-index.repository.js';
 import type { StudentRow } from './student-view.js';
 
 /**
@@ -13,6 +14,7 @@ import type { StudentRow } from './student-view.js';
  * - The **trigram index** (students_search_trgm_idx, pg_trgm): for a part with three letters or
  *   digits in a row, the rest of the scope is searched through the index, which reads only the
  *   students holding its trigrams: a rare part (or one matching nobody) is found, or not, at once.
+ *   A bulk load drops it while it runs (search-index.repository.ts): searches are windows then.
  *
  * Which first: the planner's estimate of the matches (from the column statistics) says whether a
  * part is rare (the index at once) or common (the window first, then the index for the rest).
@@ -43,26 +45,14 @@ export function trigramSearchable(q: string): boolean {
   return /[\p{L}\p{N}]{3}/u.test(q);
 }
 
-/** Whether the database has the trigram index (the migration skips it where pg_trgm is missing), asked once per database. */
-const hasIndex = new WeakMap<object, Promise<boolean>>();
-function trigramIndexExists(client: pg.ClientBase, database: object): Promise<boolean> {
-  let known = hasIndex.get(database);
-  if (!known) {
-    known = client.query<{ ok: boolean }>(`select to_regclass('students_search_trgm_idx') is not null as ok`).then((r) => r.rows[0]!.ok);
-    known.catch(() => hasIndex.delete(database));
-    hasIndex.set(database, known);
-  }
-  return known;
-}
-
 /**
- * One search page of the students in `scope` holding `q` (see the module comment). `database`:
- * any object standing for the database (the ORM), to remember whether it has the index.
+ * One search page of the students in `scope` holding `q` (see the module comment). Whether the
+ * index is there is asked every time: a bulk load drops it while it runs (search-index.repository.ts).
  */
-export async function searchStudentPage(client: pg.ClientBase, scope: StudentScope, q: string, page: PageRequest, database: object): Promise<SearchPage> {
+export async function searchStudentPage(client: pg.ClientBase, scope: StudentScope, q: string, page: PageRequest): Promise<SearchPage> {
   const pattern = containsPattern(q);
   const want = page.limit + 1;
-  const indexed = trigramSearchable(q) && (await trigramIndexExists(client, database));
+  const indexed = trigramSearchable(q) && (await searchIndexExists(client));
   // A part the planner expects to be rare goes to the index at once: the window would only cost time.
   if (indexed && (await estimatedMatches(client, pattern)) <= INDEX_FIRST) return indexSearch(client, scope, pattern, page.afterId, want);
   const window = await scanWindow(client, scope, pattern, page.afterId, want);

@@ -53,7 +53,7 @@ export function studentRoutes(deps: Pick<Deps, 'orm'>) {
       const page = pageRequestOf(query);
       if (query.q !== undefined) {
         const q = query.q;
-        const found = await withPgClient(deps.orm, (client) => searchStudentPage(client, scope, q, page, deps.orm));
+        const found = await withPgClient(deps.orm, (client) => searchStudentPage(client, scope, q, page));
         return c.json(studentPage(found.rows, query.limit, found.resumeAfter));
       }
       const rows = await withPgClient(deps.orm, (client) => listStudentPage(client, scope, page));
