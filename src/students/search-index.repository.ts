@@ -42,24 +42,24 @@ export async function searchIndexExists(client: pg.ClientBase): Promise<boolean>
 
 /**
  * Drops the search index for a load that creates `creates` students, when that is cheaper than
- * keeping it up (see the module comment). Run in a transaction of its own. True when dropped.
+ * keeping it up (see the module comment). Run in a transaction of its own, committed at once.
+ * True when dropped.
  */
 export async function dropSearchIndexForBulkLoad(client: pg.ClientBase, creates: number, atLeast = BULK_LOAD_STUDENTS): Promise<boolean> {
   if (creates < Math.max(1, atLeast)) return false;
   // Whether the students stored already are as many as the load creates, counting no further.
   const { rows } = await client.query<{ more: boolean }>(`select count(*) > $1::int8 as more from (select from students limit $1::int8 + 1) s`, [creates]);
   if (rows[0]!.more || !(await searchIndexExists(client))) return false;
+  // For this transaction only: it commits right after the drop, which holds the table until then.
   await client.query(`set local lock_timeout = '${DROP_LOCK_TIMEOUT}'`);
+  await client.query('savepoint drop_search_index');
   try {
-    await client.query('savepoint drop_search_index');
     await client.query(`drop index if exists ${SEARCH_INDEX}`);
     return true;
   } catch (err) {
     if ((err as { code?: string }).code !== '55P03') throw err; // lock_not_available: the table is busy
     await client.query('rollback to savepoint drop_search_index');
     return false;
-  } finally {
-    await client.query(`set local lock_timeout = 0`);
   }
 }
 
