@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import { sideBySide } from '../async/side-by-side.js';
-import type { Orm } from '../db/orm.js';
+import { withPgClient, type Orm } from '../db/orm.js';
 import { rosterVersion } from '../db/roster-version.repository.js';
 import { inApplyTransaction } from '../db/apply-transaction.js';
 import { inTransaction } from '../db/transaction.js';
-import { withPgClient } from '../db/orm.js';
 import { BULK_LOAD_STUDENTS, dropSearchIndexForBulkLoad, ensureSearchIndex } from '../students/search-index.repository.js';
 import type { FinishedStatus } from '../jobs/job.model.js';
 import type { Hold } from '../jobs/job-view.js';
