@@ -16,11 +16,18 @@ import { IMPORT_WORK_MEM, WHOLE_FILE_WORK_MEM } from './import.repository.js';
  */
 export async function planSweep(client: pg.ClientBase, t: WorkTables, sync: SyncOptions, source: string | null): Promise<{ activeInScope: number }> {
   await client.query(`drop table if exists ${t.sweep}`);
+  // The courses in scope, looked up once for both statements below (null: every course). As a
+  // list of ids (not a subquery) the planner runs the whole anti-join in parallel: 1.6–1.8 s ->
+  // 1.1–1.4 s for the sweep of a 990,000-row night (`bench/micro/sweep.mjs`, 2026-12-02).
+  const { rows: scoped } = await client.query<{ ids: string[] | null }>(
+    `select case when $1::text = 'all' then null
+                 else coalesce((select array_agg(c.id) from courses c where lower(c.name) in (select distinct ck from ${t.stage})), '{}') end as ids`,
+    [sync.scope],
+  );
+  const courseIds = scoped[0]!.ids;
   const inScope = `
     select e.id, e.student_id, e.course_id from course_enrollments e
-     where e.active
-       and ($1::text = 'all' or e.course_id in (select c.id from courses c where lower(c.name) in (select distinct ck from ${t.stage})))
-       and ($2::text is null or e.source = $2)`;
+     where e.active and ($1::int8[] is null or e.course_id = any($1::int8[])) and ($2::text is null or e.source = $2)`;
   // One hash anti-join of the enrollments in scope with every named pair (duplicates and all: no
   // sort). Its join of the file with the students runs in parallel when tuples are priced as what
   // they cost here (PostgreSQL's default, 0.1 each, prices a million at more than the join): 2.7 s
@@ -32,11 +39,11 @@ export async function planSweep(client: pg.ClientBase, t: WorkTables, sync: Sync
      ${inScope}
        and not exists (select 1 from ${t.stage} r join students s on lower(s.email) = r.ek join courses c on lower(c.name) = r.ck
                         where s.id = e.student_id and c.id = e.course_id)`,
-    [sync.scope, source],
+    [courseIds, source],
   );
   await client.query(`set local work_mem = '${IMPORT_WORK_MEM}'; set local parallel_tuple_cost to default`);
   await client.query(`create index on ${t.sweep} (id)`);
-  const { rows } = await client.query<{ n: string }>(`select count(*) as n from (${inScope}) i`, [sync.scope, source]);
+  const { rows } = await client.query<{ n: string }>(`select count(*) as n from (${inScope}) i`, [courseIds, source]);
   return { activeInScope: Number(rows[0]!.n) };
 }
 
