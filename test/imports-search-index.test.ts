@@ -45,7 +45,8 @@ async function importRows(rows: string[], control: Partial<ImportControl> = {}) 
   const { lines, logger } = captureLogs();
   await runImport(deps.orm, id, { stopping: () => false, batchRows: 100, writers: 2, log: logger('info'), ...control });
   const steps = lines.filter((l) => l.msg === 'import step done').map((l) => l.step);
-  return { job: await waitForJob(service.app, id), steps };
+  const warnings = lines.filter((l) => l.level === 40).map((l) => l.msg);
+  return { job: await waitForJob(service.app, id), steps, warnings };
 }
 
 const students = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix} Person${i},${prefix.toLowerCase()}${i}@uni.edu,Course ${i % 7}`);
@@ -111,6 +112,29 @@ describe('the search index around an import', () => {
     const { job, steps } = await importRows(students(5, 'After'));
     expect(job.status).toBe('completed');
     expect(steps).toContain('search index built');
+    expect(await searchIndex()).toEqual({ oid: expect.any(Number), valid: true });
+  });
+
+  it('writers holding the students table: the build gives up after its lock timeout, the import completes, the reconciler builds it later', async () => {
+    await sql('drop index students_search_trgm_idx');
+    const writer = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await writer.connect();
+    try {
+      // A transaction that wrote a student and stays open: the build would wait for it, and every writer behind the build.
+      await writer.query('begin');
+      await writer.query(`insert into students (name, email) values ('Held Open', 'held@uni.edu')`);
+      const { job, steps, warnings } = await importRows(students(5, 'During'));
+      expect(job.status).toBe('completed');
+      expect(job.counts).toMatchObject({ students_created: 5 });
+      expect(steps).not.toContain('search index built');
+      expect(warnings).toEqual([expect.stringContaining('search index not built: writers of students held the table')]);
+      expect(await searchIndex()).toBeNull();
+      expect(await searchFinds('during3@')).toEqual(['during3@uni.edu']); // found all the same, without the index
+    } finally {
+      await writer.query('rollback');
+      await writer.end();
+    }
+    expect(await reconcileOnce(deps, 0)).toMatchObject({ searchIndexBuilt: true });
     expect(await searchIndex()).toEqual({ oid: expect.any(Number), valid: true });
   });
 });

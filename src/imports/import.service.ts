@@ -56,7 +56,7 @@ export type ImportControl = {
   /** Students an import must create for the search index to be built again after it rather than kept up (default BULK_LOAD_STUDENTS). */
   bulkLoadStudents?: number;
   /** Where each step's duration is logged (`import step done`, at info). */
-  log?: Pick<Logger, 'info'>;
+  log?: Pick<Logger, 'info' | 'warn'>;
 };
 
 /** `finished`: the job is in a final state, or held, maybe by another hand; `handed_back`: stopped for shutdown. */
@@ -146,11 +146,20 @@ async function dropSearchIndexIfBulkLoad(orm: Orm, t: WorkTables, state: ImportS
 
 /**
  * Builds the search index again if it is missing (dropped for this load, or for one cut short)
- * before the import completes: a completed import's students are found by a search at once.
+ * before the import completes: a completed import's students are found through it at once. What
+ * the import applied stands either way: if the build cannot be done now (writers of students hold
+ * the table, or it fails), the import completes, searches go on without the index, and the
+ * reconciler builds it on a later pass.
  */
 async function restoreSearchIndex(orm: Orm, control: ImportControl): Promise<void> {
   const started = Date.now();
-  if (await withPgClient(orm, ensureSearchIndex)) control.log?.info({ step: 'search index built', ms: Date.now() - started }, 'import step done');
+  try {
+    const outcome = await withPgClient(orm, ensureSearchIndex);
+    if (outcome === 'built') control.log?.info({ step: 'search index built', ms: Date.now() - started }, 'import step done');
+    if (outcome === 'busy') control.log?.warn({ ms: Date.now() - started }, 'search index not built: writers of students held the table; the reconciler will build it');
+  } catch (err) {
+    control.log?.warn({ err }, 'search index not built; the reconciler will try again');
+  }
 }
 
 /** Creates the courses the rows create, named and numbered in file order, before any part applies. */

@@ -60,7 +60,7 @@ export async function reconcileOnce(deps: ReconcileDeps, minAgeSeconds = MIN_AGE
 async function ensureSearchIndexWhenNoImportRuns(client: pg.ClientBase): Promise<boolean> {
   if (!(await tryLockSession(client, 'imports'))) return false;
   try {
-    return await ensureSearchIndex(client);
+    return (await ensureSearchIndex(client)) === 'built';
   } finally {
     await unlockSession(client, 'imports');
   }

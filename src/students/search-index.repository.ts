@@ -15,7 +15,10 @@ import type pg from 'pg';
  * - The drop waits at most DROP_LOCK_TIMEOUT for readers of the students table (a streaming export,
  *   say); past that the import keeps the index and pays for it row by row.
  * - The build is a plain `create index`: writes to students (a command creating one) wait while it
- *   runs, a few seconds per million students; a concurrent build takes twice as long.
+ *   runs, a few seconds per million students; a concurrent build takes twice as long. It waits at
+ *   most BUILD_LOCK_TIMEOUT for writers of students to finish (a transaction left open would
+ *   otherwise hold it, and every writer queued behind it, for good); past that it is left to the
+ *   reconciler's next pass.
  * - Whatever ends an import builds the index if it is missing. A worker killed in between leaves
  *   it to the import resumed, or, when no import is running, to the reconciler (reconciler.ts).
  */
@@ -25,6 +28,10 @@ export const SEARCH_INDEX = 'students_search_trgm_idx';
 export const BULK_LOAD_STUDENTS = 50_000;
 /** How long dropping the index may wait for the students table. */
 const DROP_LOCK_TIMEOUT = '1s';
+/** How long building it may wait for the writers of students. */
+const BUILD_LOCK_TIMEOUT = '2s';
+
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** The schema pg_trgm is installed in, or null where it is not (the migration then made no index). */
 async function trigramSchema(client: pg.ClientBase): Promise<string | null> {
@@ -57,7 +64,7 @@ export async function dropSearchIndexForBulkLoad(client: pg.ClientBase, creates:
     await client.query(`drop index if exists ${SEARCH_INDEX}`);
     return true;
   } catch (err) {
-    if ((err as { code?: string }).code !== '55P03') throw err; // lock_not_available: the table is busy
+    if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err; // the table is busy
     await client.query('rollback to savepoint drop_search_index');
     return false;
   }
@@ -65,12 +72,23 @@ export async function dropSearchIndexForBulkLoad(client: pg.ClientBase, creates:
 
 /**
  * Builds the search index when pg_trgm is installed and the index is missing (dropped for a bulk
- * load, and the load is over). Outside a transaction, or in one of its own. True when built.
+ * load, and the load is over), in a transaction of its own (the client must be in none).
+ * `built`: now; `present`: there already, or cannot be (no pg_trgm); `busy`: writers of students
+ * held the table past BUILD_LOCK_TIMEOUT, nothing done.
  */
-export async function ensureSearchIndex(client: pg.ClientBase): Promise<boolean> {
+export async function ensureSearchIndex(client: pg.ClientBase): Promise<'built' | 'present' | 'busy'> {
   const schema = await trigramSchema(client);
-  if (schema === null || (await searchIndexExists(client))) return false;
+  if (schema === null || (await searchIndexExists(client))) return 'present';
   const ops = `${client.escapeIdentifier(schema)}.gin_trgm_ops`;
-  await client.query(`create index if not exists ${SEARCH_INDEX} on students using gin (name ${ops}, email ${ops})`);
-  return true;
+  await client.query('begin');
+  try {
+    await client.query(`set local lock_timeout = '${BUILD_LOCK_TIMEOUT}'`);
+    await client.query(`create index if not exists ${SEARCH_INDEX} on students using gin (name ${ops}, email ${ops})`);
+    await client.query('commit');
+    return 'built';
+  } catch (err) {
+    await client.query('rollback');
+    if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE) return 'busy';
+    throw err;
+  }
 }
