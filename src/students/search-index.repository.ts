@@ -19,8 +19,9 @@ import type pg from 'pg';
  *   most BUILD_LOCK_TIMEOUT for writers of students to finish (a transaction left open would
  *   otherwise hold it, and every writer queued behind it, for good); past that it is left to the
  *   reconciler's next pass.
- * - Whatever ends an import builds the index if it is missing. A worker killed in between leaves
- *   it to the import resumed, or, when no import is running, to the reconciler (reconciler.ts).
+ * - An import past its review builds the index if it is missing, whichever way it ends. A worker
+ *   killed in between leaves it to the import resumed, or, when no import is running, to the
+ *   reconciler (reconciler.ts).
  */
 
 export const SEARCH_INDEX = 'students_search_trgm_idx';
