@@ -1,21 +1,17 @@
 // Times the first slice of the whole-file plan of ROSTER against the roster of DATABASE_URL (a migrated database, such as
 // the one a bench run leaves): `npm run build && MODE=add SLICES=2 [EXPLAIN=1] DATABASE_URL=postgres://… node bench/micro/plan.mjs ROSTER.csv`.
 // MODE is the import's mode (default set); EXPLAIN=1 prints the plan's EXPLAIN ANALYZE (auto_explain, as superuser). Work tables of its own, dropped after.
-import { createReadStream } from 'node:fs';
 import pg from 'pg';
-import { parseInThread } from '../../dist/src/imports/batch-parser.js';
-import { copyIntoStage, createStage, finishStage } from '../../dist/src/imports/import-work.repository.js';
+import { finishStage } from '../../dist/src/imports/import-work.repository.js';
 import { createPlan, planRows, planSlices } from '../../dist/src/imports/import-plan.repository.js';
 import { tuneImportTransaction } from '../../dist/src/imports/import.repository.js';
+import { MICRO_TABLES as t, stageFile } from './support.mjs';
 const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
 await client.connect();
 client.on('notice', (n) => { if (String(n.message).includes('Query Text')) console.log(n.message); });
-const t = { stage: 'import_work.stage_micro', plan: 'import_work.plan_micro', sweep: 'import_work.sweep_micro' };
-async function* chunks(file) { for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk; }
 const parts = 200;
 await client.query('begin'); await tuneImportTransaction(client);
-await createStage(client, t, parts);
-for await (const batch of parseInThread(chunks(process.argv[2]), { mode: process.env.MODE ?? 'set', skip: 0, size: 5000 })) await copyIntoStage(client, t, batch.copy);
+await stageFile(client, process.argv[2], { mode: process.env.MODE ?? 'set', parts });
 await finishStage(client, t);
 await createPlan(client, t);
 await client.query('commit');

@@ -1,20 +1,16 @@
 // Times a sync's planSweep three times (scope courses, no source): ROSTER staged into DATABASE_URL (a database with a
 // roster, such as the one `npm run bench -- sync` leaves), then the sweep planned and rolled back:
 // `npm run build && [EXPLAIN=1] DATABASE_URL=postgres://…/enroll_bench_sync node bench/micro/sweep.mjs bench/.data/sync-330000-night1.csv`.
-import { createReadStream } from 'node:fs';
 import pg from 'pg';
-import { parseInThread } from '../../dist/src/imports/batch-parser.js';
-import { copyIntoStage, createStage, finishStage } from '../../dist/src/imports/import-work.repository.js';
+import { finishStage } from '../../dist/src/imports/import-work.repository.js';
 import { planSweep } from '../../dist/src/imports/import-sweep.repository.js';
 import { tuneImportTransaction } from '../../dist/src/imports/import.repository.js';
+import { MICRO_TABLES as t, stageFile } from './support.mjs';
 const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
 await client.connect();
 client.on('notice', (n) => { if (String(n.message).includes('Query Text')) console.log(n.message); });
-const t = { stage: 'import_work.stage_micro', plan: 'import_work.plan_micro', sweep: 'import_work.sweep_micro' };
-async function* chunks(file) { for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk; }
 await client.query('begin'); await tuneImportTransaction(client);
-await createStage(client, t, 200);
-for await (const batch of parseInThread(chunks(process.argv[2]), { mode: 'add', skip: 0, size: 5000 })) await copyIntoStage(client, t, batch.copy);
+await stageFile(client, process.argv[2], { mode: 'add' });
 await finishStage(client, t);
 await client.query('commit');
 if (process.env.EXPLAIN) await client.query("load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on; set auto_explain.log_level = notice");
